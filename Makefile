@@ -1,0 +1,43 @@
+# Arbejdsmiljøviden — the two commands a new user needs are `make serve` and `make test`.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+SIZE   ?= 10k
+HOST   ?= 127.0.0.1
+PORT   ?= 8000
+
+.PHONY: install serve test bench lint vocabularies clean
+
+# Install into .venv when pyproject.toml changed since the last install.
+$(VENV)/.installed: pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[test]'
+	touch $@
+
+install: $(VENV)/.installed
+
+## serve: install if needed, initialise the store (ontology, vocabularies, sample data) and serve on http://$(HOST):$(PORT)
+serve: install
+	$(BIN)/amv init --sample
+	$(BIN)/amv serve --host $(HOST) --port $(PORT)
+
+## test: the whole test suite (unit, store, CLI, HTTP, remote-store server)
+test: install
+	$(BIN)/python -m pytest -q
+
+## bench: benchmarks that print the figures the issues state (not part of `make test`)
+bench: install
+	$(BIN)/python -m bench --size $(SIZE)
+
+## lint: ruff
+lint: install
+	$(BIN)/ruff check graph api tests bench scripts
+	$(BIN)/ruff format --check graph api tests bench scripts
+
+## vocabularies: regenerate the industry schemes from ../shared/data (reviewed output is committed)
+vocabularies: install
+	$(BIN)/python scripts/build_industries.py
+
+clean:
+	rm -rf var .pytest_cache

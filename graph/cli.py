@@ -1,0 +1,252 @@
+"""`amv`: the command line of Arbejdsmiljøviden. Every command honours AMV_DATA_DIR.
+
+Partners and operators script against these exact forms (see README), so options are stable.
+Exit codes: 0 success, 1 rejected input or violations found, 2 usage error, 3 store unavailable.
+"""
+
+from __future__ import annotations
+
+import getpass
+import json
+import os
+import sys
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated
+
+import pyoxigraph as ox
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+from graph.config import Settings
+from graph.dataset import load_fixed_graphs, load_sample, read_vocabularies, validate_store
+from graph.rdf import FORMATS, RdfSyntaxError, parse_file
+from graph.records import RecordOutcome
+from graph.services import Services, open_services
+from graph.store import StoreError, write_quads
+
+app = typer.Typer(
+    help="Arbejdsmiljøviden: the knowledge graph of Denmark's work-environment community.",
+    no_args_is_help=True,
+    add_completion=False,
+)
+console = Console(stderr=True)
+out = Console()
+
+EXIT_REJECTED = 1
+EXIT_STORE = 3
+
+
+def _agent() -> str:
+    try:
+        user = getpass.getuser()
+    except (KeyError, OSError):
+        user = "unknown"
+    return f"cli:{user}"
+
+
+def _services() -> Services:
+    try:
+        return open_services()
+    except StoreError as exc:
+        console.print(f"[red]error:[/red] {exc}")
+        raise typer.Exit(EXIT_STORE) from exc
+
+
+def _progress() -> Progress:
+    return Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=console,
+        transient=False,
+        disable=not console.is_terminal,
+    )
+
+
+def _report(outcomes: list[RecordOutcome]) -> int:
+    """Print one line per record (and each violation under it); return how many were rejected."""
+    rejected = 0
+    for o in outcomes:
+        if o.accepted:
+            out.print(f"[green]{o.action:9}[/green] {o.kind:8} {o.iri}  {o.title}", highlight=False)
+        else:
+            rejected += 1
+            out.print(f"[red]rejected [/red] {o.kind:8} {o.iri}  {o.title}", highlight=False)
+        for v in o.violations:
+            out.print(f"          {v.describe()}", highlight=False)
+    return rejected
+
+
+@app.command()
+def init(
+    sample: Annotated[bool, typer.Option("--sample", help="Also load the sample records of data/sample/.")] = False,
+    refresh: Annotated[
+        bool, typer.Option("--refresh", help="Replace the ontology and schemes from their files even if present.")
+    ] = False,
+) -> None:
+    """Load the ontology and vocabularies (and with --sample the demo records). Idempotent."""
+    with _services() as services, _progress() as progress:
+        files = 1 + len(read_vocabularies(services.iris))
+        task = progress.add_task("ontology and vocabularies", total=files)
+        loaded = load_fixed_graphs(
+            services.store, services.iris, refresh=refresh, tick=lambda _: progress.advance(task)
+        )
+        out.print(
+            f"graphs loaded: {len(loaded)} (of {files}; existing ones kept)"
+            if not refresh
+            else f"graphs loaded: {len(loaded)}"
+        )
+        if sample:
+            outcomes = load_sample(services.records, agent=_agent())
+            rejected = _report([o for o in outcomes if not o.accepted])
+            out.print(f"sample records published: {sum(o.accepted for o in outcomes)}, rejected: {rejected}")
+            if rejected:
+                raise typer.Exit(EXIT_REJECTED)
+
+
+@app.command()
+def load(
+    files: Annotated[list[Path], typer.Argument(help="RDF files (.ttl .nt .nq .trig .jsonld .rdf) holding records.")],
+) -> None:
+    """Validate records, then write the valid ones; report per record; exit 1 if any was rejected."""
+    triples = []
+    for path in files:
+        try:
+            triples += [q.triple for q in parse_file(path)]
+        except (RdfSyntaxError, OSError) as exc:
+            console.print(f"[red]error:[/red] {exc}")
+            raise typer.Exit(EXIT_REJECTED) from exc
+    with _services() as services:
+        outcomes = services.records.load(triples, agent=_agent(), source=", ".join(str(f) for f in files))
+    rejected = _report(outcomes)
+    out.print(f"{len(outcomes) - rejected} accepted, {rejected} rejected")
+    if rejected:
+        raise typer.Exit(EXIT_REJECTED)
+
+
+class ReportFormat(StrEnum):
+    text = "text"
+    json = "json"
+
+
+@app.command()
+def validate(
+    format: Annotated[ReportFormat, typer.Option("--format", help="text or json")] = ReportFormat.text,
+) -> None:
+    """Validate the whole store: SKOS quality of every scheme and the shapes of every record."""
+    with _services() as services, _progress() as progress:
+        task = progress.add_task("validating", total=None)
+        report = validate_store(
+            services.store, services.records, services.validator, tick=lambda _: progress.advance(task)
+        )
+    if format == ReportFormat.json:
+        out.print_json(
+            json.dumps(
+                {
+                    "conforms": report.conforms,
+                    "violations": len(report.errors),
+                    "warnings": len(report.warnings),
+                    "results": [v.as_json() for v in report.violations],
+                }
+            )
+        )
+    else:
+        for v in report.violations:
+            out.print(v.describe(), highlight=False)
+        out.print(f"violations: {len(report.errors)}, warnings: {len(report.warnings)}")
+    if not report.conforms:
+        raise typer.Exit(EXIT_REJECTED)
+
+
+class ExportFormat(StrEnum):
+    turtle = "turtle"
+    nt = "nt"
+    nquads = "nquads"
+    trig = "trig"
+    jsonld = "jsonld"
+    xml = "xml"
+
+
+@app.command()
+def export(
+    format: Annotated[ExportFormat, typer.Option("--format", help="Serialisation.")] = ExportFormat.nquads,
+    scheme: Annotated[str | None, typer.Option("--scheme", help="IRI of one concept scheme to export.")] = None,
+    output: Annotated[Path | None, typer.Option("-o", "--output", help="File to write (default: stdout).")] = None,
+) -> None:
+    """Export a concept scheme, or everything public (triple formats merge the named graphs)."""
+    with _services() as services:
+        graph = None
+        if scheme:
+            graph = ox.NamedNode(scheme)
+            if graph not in services.store.named_graphs():
+                console.print(f"[red]error:[/red] no concept scheme {scheme} in the store")
+                raise typer.Exit(EXIT_REJECTED)
+        quads = services.store.quads(graph)
+        target = output.open("wb") if output else sys.stdout.buffer
+        try:
+            write_quads(quads, target, FORMATS[format.value])
+        finally:
+            if output:
+                target.close()
+
+
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option("--host", help="Interface to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option("--port", help="Port to listen on.")] = 8000,
+    workers: Annotated[int, typer.Option("--workers", help="Number of web worker processes.")] = 1,
+) -> None:
+    """Serve the web app. Without AMV_STORE_URL, the data directory is served by a managed Oxigraph
+    server on a private loopback port, which stops with this command."""
+    import uvicorn
+
+    from graph.store_server import ManagedStoreServer
+
+    settings = Settings.from_env()
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    server = None
+    if not settings.store_url:
+        server = ManagedStoreServer(settings)
+        try:
+            os.environ["AMV_STORE_URL"] = server.start()
+        except StoreError as exc:
+            console.print(f"[red]error:[/red] {exc}")
+            raise typer.Exit(EXIT_STORE) from exc
+        console.print(f"store server: {server.url} (data in {settings.store_dir})")
+    try:
+        uvicorn.run("api.app:create_app", factory=True, host=host, port=port, workers=workers)
+    finally:
+        if server:
+            server.stop()
+
+
+@app.command()
+def withdraw(
+    iri: Annotated[str, typer.Argument(help="IRI of the published record to withdraw.")],
+    reason: Annotated[str, typer.Option("--reason", help="Why (shown on the tombstone page).")],
+    replaced_by: Annotated[str | None, typer.Option("--replaced-by", help="IRI of a record that replaces it.")] = None,
+) -> None:
+    """Withdraw a published record: it leaves the public dataset and its IRI answers 410 Gone."""
+    with _services() as services:
+        try:
+            services.records.withdraw(
+                ox.NamedNode(iri),
+                agent=_agent(),
+                reason=reason,
+                replaced_by=ox.NamedNode(replaced_by) if replaced_by else None,
+            )
+        except (LookupError, ValueError) as exc:
+            console.print(f"[red]error:[/red] {exc}")
+            raise typer.Exit(EXIT_REJECTED) from exc
+    out.print(f"withdrawn: {iri}")
+
+
+def main() -> None:
+    app()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,145 @@
+"""The ledger: status, provenance and history of every record, in SQLite beside the store.
+
+The quad store holds exactly the public dataset (ontology, schemes, published records), so nothing
+pending can leak through pages, search, dumps or SPARQL by construction. Everything about a record
+that is not public content lives here: its status (draft, pending, published, rejected, withdrawn),
+who submitted and approved it, where it came from, the content of records not (or no longer) in
+the store, the tombstone of a withdrawn record, and the history of every change.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from enum import StrEnum
+from pathlib import Path
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS records (
+    iri              TEXT PRIMARY KEY,
+    kind             TEXT NOT NULL,
+    status           TEXT NOT NULL,
+    title            TEXT NOT NULL,
+    created          TEXT NOT NULL,
+    modified         TEXT NOT NULL,
+    submitted_by     TEXT,
+    approved_by      TEXT,
+    source           TEXT,
+    content          TEXT,            -- N-Triples of a record that is not in the public store
+    withdrawn_reason TEXT,
+    replaced_by      TEXT
+);
+CREATE INDEX IF NOT EXISTS records_status ON records (status, kind);
+CREATE TABLE IF NOT EXISTS history (
+    id     INTEGER PRIMARY KEY AUTOINCREMENT,
+    iri    TEXT NOT NULL,
+    at     TEXT NOT NULL,
+    agent  TEXT NOT NULL,
+    action TEXT NOT NULL,
+    detail TEXT
+);
+CREATE INDEX IF NOT EXISTS history_iri ON history (iri, id);
+"""
+
+
+class RecordStatus(StrEnum):
+    draft = "draft"
+    pending = "pending"
+    published = "published"
+    rejected = "rejected"
+    withdrawn = "withdrawn"
+
+
+@dataclass(frozen=True)
+class LedgerEntry:
+    iri: str
+    kind: str
+    status: RecordStatus
+    title: str
+    created: str
+    modified: str
+    submitted_by: str | None = None
+    approved_by: str | None = None
+    source: str | None = None
+    content: str | None = None
+    withdrawn_reason: str | None = None
+    replaced_by: str | None = None
+
+
+@dataclass(frozen=True)
+class HistoryEntry:
+    iri: str
+    at: str
+    agent: str
+    action: str
+    detail: str | None
+
+
+def now() -> str:
+    """UTC timestamp with seconds, as stored and as written to dct:modified."""
+    return datetime.now(UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
+
+
+class Ledger:
+    def __init__(self, path: Path) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self.path = path
+        self._db = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+        self._db.row_factory = sqlite3.Row
+        # WAL for concurrent readers; FULL so that an acknowledged write survives power loss.
+        self._db.execute("PRAGMA journal_mode=WAL")
+        self._db.execute("PRAGMA synchronous=FULL")
+        self._db.execute("PRAGMA busy_timeout=10000")
+        self._db.executescript(SCHEMA)
+
+    @contextmanager
+    def transaction(self) -> Iterator[sqlite3.Connection]:
+        """One atomic unit: commit on success, roll back on any exception."""
+        self._db.execute("BEGIN IMMEDIATE")
+        try:
+            yield self._db
+        except BaseException:
+            self._db.execute("ROLLBACK")
+            raise
+        self._db.execute("COMMIT")
+
+    def get(self, iri: str) -> LedgerEntry | None:
+        row = self._db.execute("SELECT * FROM records WHERE iri = ?", (iri,)).fetchone()
+        return None if row is None else LedgerEntry(**{**dict(row), "status": RecordStatus(row["status"])})
+
+    def upsert(self, db: sqlite3.Connection, entry: LedgerEntry) -> None:
+        db.execute(
+            """INSERT INTO records (iri, kind, status, title, created, modified, submitted_by, approved_by,
+                                    source, content, withdrawn_reason, replaced_by)
+               VALUES (:iri, :kind, :status, :title, :created, :modified, :submitted_by, :approved_by,
+                       :source, :content, :withdrawn_reason, :replaced_by)
+               ON CONFLICT (iri) DO UPDATE SET
+                 kind = excluded.kind, status = excluded.status, title = excluded.title,
+                 modified = excluded.modified, submitted_by = excluded.submitted_by,
+                 approved_by = excluded.approved_by, source = excluded.source, content = excluded.content,
+                 withdrawn_reason = excluded.withdrawn_reason, replaced_by = excluded.replaced_by""",
+            {**entry.__dict__, "status": entry.status.value},
+        )
+
+    def log(self, db: sqlite3.Connection, iri: str, agent: str, action: str, detail: str | None = None) -> None:
+        db.execute(
+            "INSERT INTO history (iri, at, agent, action, detail) VALUES (?, ?, ?, ?, ?)",
+            (iri, now(), agent, action, detail),
+        )
+
+    def history(self, iri: str) -> list[HistoryEntry]:
+        rows = self._db.execute("SELECT iri, at, agent, action, detail FROM history WHERE iri = ? ORDER BY id", (iri,))
+        return [HistoryEntry(**dict(r)) for r in rows]
+
+    def count_by_status(self) -> dict[str, int]:
+        rows = self._db.execute("SELECT status, COUNT(*) AS n FROM records GROUP BY status")
+        return {r["status"]: r["n"] for r in rows}
+
+    def iris_with_status(self, status: RecordStatus) -> set[str]:
+        return {r[0] for r in self._db.execute("SELECT iri FROM records WHERE status = ?", (status.value,))}
+
+    def close(self) -> None:
+        self._db.close()

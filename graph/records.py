@@ -1,0 +1,292 @@
+"""Records: split input into records, validate them, write them atomically, withdraw them.
+
+A record is one resource typed with one of the five record classes, plus everything that hangs off
+it (blank nodes it reaches, and `<record>#fragment` IRIs). Each record lives in its own named graph,
+named by the record's IRI, so replacing a record is replacing its graph in one transaction.
+Status and provenance go to the ledger in the same unit of work (see `graph.ledger`).
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+
+from pyoxigraph import BlankNode, Literal, NamedNode, Triple
+
+from graph.iris import DCT, RDF_TYPE, XSD, Iris, RecordKind, mint_id
+from graph.ledger import Ledger, LedgerEntry, RecordStatus, now
+from graph.sparql import Queries
+from graph.store import Store
+from graph.validation import Validator, Violation
+
+DCT_CREATED = NamedNode(DCT + "created")
+DCT_MODIFIED = NamedNode(DCT + "modified")
+DCT_TITLE = NamedNode(DCT + "title")
+SYSTEM_PROPERTIES = {DCT_CREATED, DCT_MODIFIED}
+
+
+@dataclass
+class Record:
+    iri: NamedNode
+    kind: RecordKind
+    triples: list[Triple]
+
+    def title(self, lang: str = "da") -> str:
+        titles = {
+            t.object.language or "": t.object.value
+            for t in self.triples
+            if t.subject == self.iri and t.predicate == DCT_TITLE and isinstance(t.object, Literal)
+        }
+        return titles.get(lang) or titles.get("en") or next(iter(titles.values()), self.iri.value)
+
+
+@dataclass
+class RecordOutcome:
+    """What happened to one record of a load or submission."""
+
+    iri: str
+    kind: str
+    title: str
+    accepted: bool
+    action: str = ""  # created | replaced | rejected
+    violations: list[Violation] = field(default_factory=list)
+
+
+def _violation(focus: str, en: str, da: str, rule: str, path: str | None = None) -> Violation:
+    return Violation(focus=focus, path=path, messages={"da": da, "en": en}, rule=rule)
+
+
+def split_records(triples: Iterable[Triple], iris: Iris) -> tuple[list[Record], list[Violation]]:
+    """Group triples into records; triples that belong to no record are reported, not dropped silently.
+
+    A record given as a blank node gets a freshly minted IRI (the submitter left the id to us).
+    """
+    triples = list(triples)
+    problems: list[Violation] = []
+    kinds: dict[NamedNode | BlankNode, RecordKind] = {}
+    for t in triples:
+        if t.predicate == RDF_TYPE and isinstance(t.object, NamedNode):
+            kind = iris.kind_of_class(t.object)
+            if kind is None:
+                continue
+            if t.subject in kinds and kinds[t.subject] != kind:
+                problems.append(
+                    _violation(
+                        str(t.subject.value),
+                        "a record has exactly one record type",
+                        "en post har præcis én posttype",
+                        "record-type",
+                    )
+                )
+            kinds[t.subject] = kind
+
+    # Blank-node records get an IRI now; everything else must already be a record IRI of its kind.
+    renamed: dict[BlankNode, NamedNode] = {}
+    for subject, kind in list(kinds.items()):
+        if isinstance(subject, BlankNode):
+            renamed[subject] = iris.record(kind, mint_id())
+            kinds[renamed[subject]] = kinds.pop(subject)
+        else:
+            parsed = iris.parse_record(subject)
+            if parsed is None or parsed[0] != kind:
+                problems.append(
+                    _violation(
+                        subject.value,
+                        f"the IRI of a {kind.class_name} must be {iris.base}id/{kind.value}/"
+                        " followed by an 8-character id",
+                        f"IRI'en for en {kind.class_name} skal være {iris.base}id/{kind.value}/"
+                        " efterfulgt af et id på 8 tegn",
+                        "record-iri",
+                    )
+                )
+                kinds.pop(subject)
+    if renamed:
+        triples = [
+            Triple(renamed.get(t.subject, t.subject), t.predicate, renamed.get(t.object, t.object))  # type: ignore[arg-type]
+            for t in triples
+        ]
+
+    # Assign each triple to a record: by subject, by `#fragment` of a record IRI, or by blank-node reach.
+    owner: dict[NamedNode | BlankNode, NamedNode] = {s: s for s in kinds if isinstance(s, NamedNode)}
+    for t in triples:
+        if isinstance(t.subject, NamedNode) and t.subject not in owner and "#" in t.subject.value:
+            base = NamedNode(t.subject.value.split("#", 1)[0])
+            if base in kinds:
+                owner[t.subject] = base
+    by_subject: dict[NamedNode | BlankNode, list[Triple]] = defaultdict(list)
+    for t in triples:
+        by_subject[t.subject].append(t)
+    frontier = list(owner)
+    while frontier:
+        node = frontier.pop()
+        for t in by_subject.get(node, ()):
+            if isinstance(t.object, BlankNode) and t.object not in owner:
+                owner[t.object] = owner[node]
+                frontier.append(t.object)
+
+    grouped: dict[NamedNode, list[Triple]] = defaultdict(list)
+    stray: set[str] = set()
+    for t in triples:
+        record = owner.get(t.subject)
+        if record is None:
+            stray.add(str(t.subject))
+        else:
+            grouped[record].append(t)
+    for subject in sorted(stray):
+        problems.append(
+            _violation(
+                subject,
+                "these statements belong to no record (a record is a resource typed amv:KnowledgeItem, amv:Problem, "
+                "amv:Solution, amv:Actor or amv:Event)",
+                "disse udsagn hører ikke til nogen post (en post er en ressource med typen amv:KnowledgeItem, "
+                "amv:Problem, amv:Solution, amv:Actor eller amv:Event)",
+                "stray-triples",
+            )
+        )
+    records = [Record(iri, kinds[iri], grouped[iri]) for iri in sorted(grouped, key=lambda n: n.value)]
+    return records, problems
+
+
+class Records:
+    """The data-manager layer for records: what the CLI and the web call; never raw SPARQL from views."""
+
+    def __init__(self, store: Store, ledger: Ledger, iris: Iris, validator: Validator) -> None:
+        self.store = store
+        self.ledger = ledger
+        self.iris = iris
+        self.validator = validator
+        self.queries = Queries(iris)
+
+    # -- validation ------------------------------------------------------------------------
+
+    def reference_facts(self, records: Sequence[Record]) -> list[Triple]:
+        """What the shapes need to know about linked things: types, schemes, deprecation."""
+        batch = {r.iri for r in records}
+        refs = sorted(
+            {t.object for r in records for t in r.triples if isinstance(t.object, NamedNode)} - batch,
+            key=lambda n: n.value,
+        )
+        facts: list[Triple] = []
+        for start in range(0, len(refs), 500):
+            facts += self.store.construct(self.queries("reference-facts", refs=refs[start : start + 500]))
+        return facts
+
+    def validate(self, records: Sequence[Record]) -> dict[str, list[Violation]]:
+        """Violations (and warnings) per record IRI; validated as one batch for speed."""
+        triples = [t for r in records for t in r.triples if t.predicate not in SYSTEM_PROPERTIES]
+        report = self.validator.validate_records(triples + self.reference_facts(records))
+        owner = {str(t.subject): r.iri.value for r in records for t in r.triples}
+        owner.update(
+            {str(t.object): r.iri.value for r in records for t in r.triples if isinstance(t.object, BlankNode)}
+        )
+        found: dict[str, list[Violation]] = {r.iri.value: [] for r in records}
+        for violation in report.violations:
+            found.setdefault(owner.get(violation.focus, violation.focus), []).append(violation)
+        return found
+
+    # -- writing ---------------------------------------------------------------------------
+
+    def load(
+        self, triples: Iterable[Triple], *, agent: str, source: str | None = None, skip_existing: bool = False
+    ) -> list[RecordOutcome]:
+        """Validate, then publish each valid record; a record with a violation is not written at all.
+        With `skip_existing`, records the ledger already knows are left as they are.
+
+        Statements that belong to no record make the whole input fail: we cannot tell what the
+        submitter meant, and writing part of it would silently drop the rest.
+        """
+        records, problems = split_records(triples, self.iris)
+        if problems:
+            return [
+                RecordOutcome(p.focus, "", p.focus, accepted=False, action="rejected", violations=[p]) for p in problems
+            ]
+        if skip_existing:
+            records = [r for r in records if self.ledger.get(r.iri.value) is None]
+        found = self.validate(records)
+        outcomes = []
+        for record in records:
+            violations = found.get(record.iri.value, [])
+            if any(v.is_violation for v in violations):
+                outcomes.append(
+                    RecordOutcome(
+                        record.iri.value,
+                        record.kind.value,
+                        record.title(),
+                        False,
+                        "rejected",
+                        violations,
+                    )
+                )
+                continue
+            action = self.publish(record, agent=agent, source=source)
+            outcomes.append(
+                RecordOutcome(record.iri.value, record.kind.value, record.title(), True, action, violations)
+            )
+        return outcomes
+
+    def publish(self, record: Record, *, agent: str, source: str | None = None, approved_by: str | None = None) -> str:
+        """Write a validated record as published: its graph and its ledger entry, as one unit."""
+        entry = self.ledger.get(record.iri.value)
+        timestamp = now()
+        created = entry.created if entry else timestamp
+        triples = [t for t in record.triples if not (t.subject == record.iri and t.predicate in SYSTEM_PROPERTIES)]
+        triples += [
+            Triple(record.iri, DCT_CREATED, Literal(created, datatype=NamedNode(XSD + "dateTime"))),
+            Triple(record.iri, DCT_MODIFIED, Literal(timestamp, datatype=NamedNode(XSD + "dateTime"))),
+        ]
+        action = "replaced" if entry and entry.status == RecordStatus.published else "created"
+        with self.ledger.transaction() as db:
+            self.ledger.upsert(
+                db,
+                LedgerEntry(
+                    iri=record.iri.value,
+                    kind=record.kind.value,
+                    status=RecordStatus.published,
+                    title=record.title(),
+                    created=created,
+                    modified=timestamp,
+                    submitted_by=entry.submitted_by if entry and entry.submitted_by else agent,
+                    approved_by=approved_by or agent,
+                    source=source,
+                ),
+            )
+            self.ledger.log(db, record.iri.value, agent, action, source)
+            # Last inside the transaction: if the store refuses, the ledger rolls back too.
+            self.store.replace_graph(record.iri, triples)
+        return action
+
+    def withdraw(self, iri: NamedNode, *, agent: str, reason: str, replaced_by: NamedNode | None = None) -> None:
+        """Take a record out of the public dataset; its IRI keeps answering with a tombstone (410)."""
+        entry = self.ledger.get(iri.value)
+        if entry is None or entry.status != RecordStatus.published:
+            raise LookupError(f"{iri.value} is not a published record")
+        with self.ledger.transaction() as db:
+            self.ledger.upsert(
+                db,
+                LedgerEntry(
+                    **{
+                        **entry.__dict__,
+                        "status": RecordStatus.withdrawn,
+                        "modified": now(),
+                        "withdrawn_reason": reason,
+                        "replaced_by": replaced_by.value if replaced_by else None,
+                    },
+                ),
+            )
+            self.ledger.log(db, iri.value, agent, "withdrawn", reason)
+            self.store.update(f"DROP SILENT GRAPH {iri}")
+
+    # -- reading ---------------------------------------------------------------------------
+
+    def triples(self, iri: NamedNode) -> list[Triple]:
+        return self.store.graph_triples(iri)
+
+    def counts(self) -> dict[str, int]:
+        """Published records per kind, plus concepts and schemes (the home page's key numbers)."""
+        rows = self.store.select(self.queries("counts"))
+        by_class = {r["class"].value: int(r["n"].value) for r in rows if "class" in r}
+        counts = {kind.value: by_class.get(self.iris.record_class(kind).value, 0) for kind in RecordKind}
+        counts["concept"] = by_class.get("http://www.w3.org/2004/02/skos/core#Concept", 0)
+        counts["scheme"] = by_class.get("http://www.w3.org/2004/02/skos/core#ConceptScheme", 0)
+        return counts

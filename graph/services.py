@@ -1,0 +1,49 @@
+"""Wiring: one object holding the store, the ledger and the managers built on them.
+
+The CLI and the web app both start here, so there is one way to open a deployment.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from graph.config import Settings
+from graph.iris import Iris
+from graph.ledger import Ledger
+from graph.records import Records
+from graph.sparql import Queries
+from graph.store import Store, open_store
+from graph.validation import Validator
+
+
+@dataclass
+class Services:
+    settings: Settings
+    store: Store
+    ledger: Ledger
+    iris: Iris = field(init=False)
+    queries: Queries = field(init=False)
+    validator: Validator = field(init=False)
+    records: Records = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.iris = Iris(self.settings.base_uri)
+        self.queries = Queries(self.iris)
+        self.validator = Validator(self.iris)
+        self.records = Records(self.store, self.ledger, self.iris, self.validator)
+
+    def close(self) -> None:
+        self.store.close()
+        self.ledger.close()
+
+    def __enter__(self) -> Services:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def open_services(settings: Settings | None = None, *, embedded_only: bool = False) -> Services:
+    settings = settings or Settings.from_env()
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    return Services(settings, open_store(settings, embedded_only=embedded_only), Ledger(settings.ledger_path))

@@ -1,0 +1,281 @@
+"""The one `Store` interface and its two implementations.
+
+- `EmbeddedStore`: pyoxigraph on disk under AMV_DATA_DIR. Used for offline work (`amv init`,
+  `amv load` on a stopped store, tests) and for fast bulk loading.
+- `RemoteStore`: any SPARQL 1.1 Query + Update server (Oxigraph server,
+  Fuseki, Virtuoso, GraphDB, Neptune). `amv serve` runs the embedded data directory as a managed
+  Oxigraph server on loopback and talks to it through this class, so the remote code path is the
+  one the running service always uses (see `graph.store_server`).
+
+Everything above this module sees only `Store`. Queries see the union of all named graphs as their
+default graph (embedded: `use_default_graph_as_union`; remote: the server must be configured so —
+the managed server is started with `--union-default-graph`, Fuseki with `unionDefaultGraph`).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from abc import ABC, abstractmethod
+from collections.abc import Iterable, Iterator, Mapping
+from pathlib import Path
+from typing import IO
+
+import httpx
+import pyoxigraph as ox
+from pyoxigraph import DefaultGraph, Literal, NamedNode, Quad, QueryBoolean, QuerySolutions, Triple
+
+from graph.config import Settings
+
+Term = NamedNode | ox.BlankNode | Literal
+Row = dict[str, Term]
+
+SPARQL_RESULTS_JSON = "application/sparql-results+json"
+N_TRIPLES = "application/n-triples"
+N_QUADS = "application/n-quads"
+
+
+class StoreError(Exception):
+    """The store could not do what was asked (unreachable, locked, failed)."""
+
+
+class QueryError(StoreError):
+    """A query or update was refused by the engine (syntax or evaluation error)."""
+
+
+class Store(ABC):
+    """An RDF dataset of named graphs that answers SPARQL."""
+
+    @abstractmethod
+    def select(self, query: str) -> list[Row]:
+        """Run a SELECT query; each row maps variable names to the terms bound (unbound left out)."""
+
+    @abstractmethod
+    def ask(self, query: str) -> bool: ...
+
+    @abstractmethod
+    def construct(self, query: str) -> list[Triple]:
+        """Run a CONSTRUCT or DESCRIBE query."""
+
+    @abstractmethod
+    def update(self, update: str) -> None:
+        """Run a SPARQL Update as one transaction: all of it is applied or none."""
+
+    @abstractmethod
+    def named_graphs(self) -> list[NamedNode]: ...
+
+    def replace_graph(self, graph: NamedNode, triples: Iterable[Triple]) -> None:
+        """Make `graph` hold exactly `triples`, in one transaction (readers see old or new, never half)."""
+        self.update(f"DROP SILENT GRAPH {graph} ;\n" + insert_data({graph: triples}))
+
+    @abstractmethod
+    def quads(self, graph: NamedNode | None = None) -> Iterator[Quad]:
+        """Every quad of the dataset, or of one named graph."""
+
+    def graph_triples(self, graph: NamedNode) -> list[Triple]:
+        return [q.triple for q in self.quads(graph)]
+
+    def close(self) -> None:  # noqa: B027 - optional hook
+        pass
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def _rows(solutions: QuerySolutions) -> list[Row]:
+    names = [v.value for v in solutions.variables]
+    rows: list[Row] = []
+    for solution in solutions:
+        row: Row = {}
+        for name in names:
+            term = solution[name]
+            if term is not None:
+                row[name] = term
+        rows.append(row)
+    return rows
+
+
+def insert_data(graphs: Mapping[NamedNode, Iterable[Triple]]) -> str:
+    """An `INSERT DATA` operation for the given graphs, terms escaped by pyoxigraph."""
+    parts = []
+    for graph, triples in graphs.items():
+        body = ox.serialize(triples, format=ox.RdfFormat.N_TRIPLES).decode("utf-8")
+        parts.append(f"GRAPH {graph} {{\n{body}}}")
+    return "INSERT DATA {\n" + "\n".join(parts) + "\n}"
+
+
+class EmbeddedStore(Store):
+    """pyoxigraph's RocksDB store in a directory. One process at a time may open it read-write."""
+
+    def __init__(self, path: Path) -> None:
+        path.mkdir(parents=True, exist_ok=True)
+        try:
+            self._store = ox.Store(str(path))
+        except OSError as exc:
+            raise StoreError(
+                f"cannot open the store at {path}: {exc}. Is `amv serve` running on this data directory? "
+                "Stop it, or let the command use the running server."
+            ) from exc
+        self.path = path
+
+    def _query(self, query: str) -> object:
+        try:
+            return self._store.query(query, use_default_graph_as_union=True)
+        except SyntaxError as exc:
+            raise QueryError(str(exc)) from exc
+        except OSError as exc:
+            raise StoreError(str(exc)) from exc
+
+    def select(self, query: str) -> list[Row]:
+        result = self._query(query)
+        if not isinstance(result, QuerySolutions):
+            raise QueryError("not a SELECT query")
+        return _rows(result)
+
+    def ask(self, query: str) -> bool:
+        result = self._query(query)
+        if not isinstance(result, QueryBoolean):
+            raise QueryError("not an ASK query")
+        return bool(result)
+
+    def construct(self, query: str) -> list[Triple]:
+        result = self._query(query)
+        if isinstance(result, QuerySolutions | QueryBoolean):
+            raise QueryError("not a CONSTRUCT or DESCRIBE query")
+        return list(result)  # type: ignore[call-overload]
+
+    def update(self, update: str) -> None:
+        try:
+            self._store.update(update)
+        except SyntaxError as exc:
+            raise QueryError(str(exc)) from exc
+        except OSError as exc:
+            raise StoreError(str(exc)) from exc
+
+    def named_graphs(self) -> list[NamedNode]:
+        return [g for g in self._store.named_graphs() if isinstance(g, NamedNode)]
+
+    def bulk_load_file(self, path: Path, format: ox.RdfFormat) -> None:
+        """Raw bulk load of a quad file (used by benchmarks and `amv restore`)."""
+        self._store.bulk_load(path=str(path), format=format)
+
+    def quads(self, graph: NamedNode | None = None) -> Iterator[Quad]:
+        if graph is None:
+            return (q for q in self._store if not isinstance(q.graph_name, DefaultGraph))
+        return iter(self._store.quads_for_pattern(None, None, None, graph))
+
+    def backup(self, target: Path) -> None:
+        self._store.backup(str(target))
+
+    def close(self) -> None:
+        # pyoxigraph releases the RocksDB lock when the object is dropped.
+        self._store.flush()
+        del self._store
+
+
+class RemoteStore(Store):
+    """A SPARQL 1.1 server reached over HTTP (Query and Update protocols)."""
+
+    def __init__(
+        self,
+        query_url: str,
+        update_url: str | None = None,
+        *,
+        timeout: float = 60.0,
+    ) -> None:
+        base = query_url.rstrip("/")
+        # Given an Oxigraph-style server root, derive its endpoints; a full query URL is used as is.
+        if base.endswith(("/query", "/sparql")):
+            self.query_url = base
+            root = base.rsplit("/", 1)[0]
+        else:
+            self.query_url = base + "/query"
+            root = base
+        self.update_url = update_url or root + "/update"
+        self._http = httpx.Client(timeout=timeout)
+
+    def _post(self, url: str, data: dict[str, str], accept: str) -> httpx.Response:
+        try:
+            response = self._http.post(url, data=data, headers={"Accept": accept})
+        except httpx.HTTPError as exc:
+            raise StoreError(f"store at {url} unreachable: {exc}") from exc
+        if response.status_code == 400:
+            raise QueryError(response.text.strip())
+        if response.status_code >= 300:
+            raise StoreError(f"store at {url} answered {response.status_code}: {response.text[:500]}")
+        return response
+
+    def select(self, query: str) -> list[Row]:
+        response = self._post(self.query_url, {"query": query}, SPARQL_RESULTS_JSON)
+        result = ox.parse_query_results(response.content, format=ox.QueryResultsFormat.JSON)
+        if not isinstance(result, QuerySolutions):
+            raise QueryError("not a SELECT query")
+        return _rows(result)
+
+    def ask(self, query: str) -> bool:
+        response = self._post(self.query_url, {"query": query}, SPARQL_RESULTS_JSON)
+        try:
+            return bool(json.loads(response.content)["boolean"])
+        except (KeyError, ValueError) as exc:
+            raise QueryError("not an ASK query") from exc
+
+    def construct(self, query: str) -> list[Triple]:
+        response = self._post(self.query_url, {"query": query}, N_TRIPLES)
+        return [q.triple for q in ox.parse(response.content, format=ox.RdfFormat.N_TRIPLES)]
+
+    def update(self, update: str) -> None:
+        self._post(self.update_url, {"update": update}, "*/*")
+
+    def named_graphs(self) -> list[NamedNode]:
+        rows = self.select("SELECT DISTINCT ?g WHERE { GRAPH ?g {} }")
+        return [r["g"] for r in rows if isinstance(r.get("g"), NamedNode)]  # type: ignore[misc]
+
+    def quads(self, graph: NamedNode | None = None) -> Iterator[Quad]:
+        if graph is not None:
+            query = f"CONSTRUCT {{ ?s ?p ?o }} WHERE {{ GRAPH {graph} {{ ?s ?p ?o }} }}"
+            return (Quad(t.subject, t.predicate, t.object, graph) for t in self.construct(query))
+        rows = self.select("SELECT ?s ?p ?o ?g WHERE { GRAPH ?g { ?s ?p ?o } }")
+        return (Quad(r["s"], r["p"], r["o"], r["g"]) for r in rows)  # type: ignore[arg-type]
+
+    def close(self) -> None:
+        self._http.close()
+
+
+def running_server_url(settings: Settings) -> str | None:
+    """The URL of the managed store server of `amv serve` on this data directory, if it runs."""
+    try:
+        info = json.loads(settings.server_file.read_text())
+        os.kill(int(info["pid"]), 0)
+    except (OSError, ValueError, KeyError):
+        return None
+    url = str(info["url"])
+    try:
+        httpx.get(url + "/query", params={"query": "ASK {}"}, timeout=2.0).raise_for_status()
+    except httpx.HTTPError:
+        return None
+    return url
+
+
+def open_store(settings: Settings, *, embedded_only: bool = False) -> Store:
+    """The store this deployment is configured for.
+
+    AMV_STORE_URL wins; otherwise, if `amv serve` is running on the data directory, its managed
+    server (the embedded files are locked by it); otherwise the embedded store itself.
+    """
+    if not embedded_only:
+        if settings.store_url:
+            return RemoteStore(settings.store_url, settings.store_update_url)
+        if url := running_server_url(settings):
+            return RemoteStore(url)
+    return EmbeddedStore(settings.store_dir)
+
+
+def write_quads(quads: Iterable[Quad], output: IO[bytes], format: ox.RdfFormat) -> None:
+    """Serialise quads; for a triple format the graph names are dropped (the union is written)."""
+    if format in (ox.RdfFormat.N_QUADS, ox.RdfFormat.TRIG):
+        ox.serialize(quads, output, format=format)
+    else:
+        ox.serialize((q.triple for q in quads), output, format=format)

@@ -1,0 +1,131 @@
+"""The managed store server: the embedded data directory served by an Oxigraph server process.
+
+Why: pyoxigraph's in-process `Store.query` cannot be cancelled or timed out, and only one process
+may open the files read-write. So `amv serve` starts `oxigraph serve` on a private loopback port,
+and every app worker talks to it through `RemoteStore` (the same code as the remote-store mode).
+
+The child must never outlive its parent — a stale server would keep the RocksDB lock and block
+the next `amv serve`. On Linux the child asks the kernel for SIGTERM when its parent dies
+(PR_SET_PDEATHSIG), which also covers `kill -9` of `amv serve`.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import ctypes
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+
+from graph.config import Settings
+from graph.store import StoreError
+
+PR_SET_PDEATHSIG = 1
+
+
+def oxigraph_binary() -> str:
+    """The `oxigraph` executable installed beside our Python (the `oxigraph` PyPI package)."""
+    beside = Path(sys.executable).parent / "oxigraph"
+    if beside.is_file():
+        return str(beside)
+    found = shutil.which("oxigraph")
+    if not found:
+        raise StoreError("the `oxigraph` server binary is not installed (pip install oxigraph)")
+    return found
+
+
+def free_port(host: str = "127.0.0.1") -> int:
+    with socket.socket() as s:
+        s.bind((host, 0))
+        return int(s.getsockname()[1])
+
+
+def _die_with_parent() -> None:  # runs in the child between fork and exec
+    if sys.platform.startswith("linux"):
+        libc = ctypes.CDLL("libc.so.6", use_errno=True)
+        libc.prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
+
+
+class ManagedStoreServer:
+    """Start, watch and stop `oxigraph serve` on the embedded data directory."""
+
+    def __init__(self, settings: Settings, *, timeout_s: int | None = None) -> None:
+        self.settings = settings
+        self.timeout_s = timeout_s
+        self.process: subprocess.Popen[bytes] | None = None
+        self.url = ""
+
+    def start(self, ready_timeout: float = 60.0) -> str:
+        store_dir = self.settings.store_dir
+        store_dir.mkdir(parents=True, exist_ok=True)
+        port = free_port()
+        command = [
+            oxigraph_binary(),
+            "serve",
+            "--location",
+            str(store_dir),
+            "--bind",
+            f"127.0.0.1:{port}",
+            "--union-default-graph",
+        ]
+        if self.timeout_s:
+            command += ["--timeout-s", str(self.timeout_s)]
+        log = open(self.settings.data_dir / "store-server.log", "ab")  # noqa: SIM115 - owned by the child
+        self.process = subprocess.Popen(command, stdout=log, stderr=log, preexec_fn=_die_with_parent)
+        log.close()
+        self.url = f"http://127.0.0.1:{port}"
+        deadline = time.monotonic() + ready_timeout
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                tail = (self.settings.data_dir / "store-server.log").read_text(errors="replace")[-2000:]
+                raise StoreError(f"the store server exited at start (code {self.process.returncode}):\n{tail}")
+            try:
+                httpx.get(self.url + "/query", params={"query": "ASK {}"}, timeout=1.0).raise_for_status()
+                break
+            except httpx.HTTPError:
+                time.sleep(0.05)
+        else:
+            self.stop()
+            raise StoreError(f"the store server did not answer within {ready_timeout} s")
+        self.settings.server_file.write_text(json.dumps({"pid": self.process.pid, "url": self.url}))
+        return self.url
+
+    def alive(self) -> bool:
+        return self.process is not None and self.process.poll() is None
+
+    def stop(self) -> None:
+        with contextlib.suppress(FileNotFoundError):
+            self.settings.server_file.unlink()
+        if self.process is None:
+            return
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+            try:
+                self.process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+        self.process = None
+
+    def __enter__(self) -> ManagedStoreServer:
+        self.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+
+def pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except OSError:
+        return False
+    return True

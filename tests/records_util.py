@@ -1,0 +1,41 @@
+"""Building small records for tests, in Turtle, against the default base IRI."""
+
+from __future__ import annotations
+
+import pyoxigraph as ox
+
+from graph.iris import mint_id
+
+PREFIXES = """\
+@prefix amv: <https://w3id.org/arbejdsmiljoviden/ontology#> .
+@prefix dct: <http://purl.org/dc/terms/> .
+@prefix schema: <https://schema.org/> .
+@prefix xsd: <http://www.w3.org/2001/XMLSchema#> .
+@prefix skos: <http://www.w3.org/2004/02/skos/core#> .
+@prefix factor: <https://w3id.org/arbejdsmiljoviden/vocab/factors/> .
+@prefix industry: <https://w3id.org/arbejdsmiljoviden/vocab/industries/> .
+"""
+
+BASE = "https://w3id.org/arbejdsmiljoviden/"
+
+
+def problem_turtle(record_id: str | None = None, *, title: str = "Støj i storkøkkener", extra: str = "") -> str:
+    record_id = record_id or mint_id()
+    return (
+        PREFIXES
+        + f"""
+<{BASE}id/problem/{record_id}> a amv:Problem ;
+    dct:title "{title}"@da , "Noise in commercial kitchens"@en ;
+    dct:description "Høje lydniveauer fra opvask og ventilation i storkøkkener."@da ;
+    amv:factor factor:5 ;
+    amv:industry industry:I {extra} .
+"""
+    )
+
+
+def triples(turtle: str) -> list[ox.Triple]:
+    return [q.triple for q in ox.parse(turtle, format=ox.RdfFormat.TURTLE)]
+
+
+def iri(kind: str, record_id: str) -> ox.NamedNode:
+    return ox.NamedNode(f"{BASE}id/{kind}/{record_id}")

@@ -1,0 +1,101 @@
+"""`amv serve` as a real process: the managed store server, restart after kill -9, persistence."""
+
+from __future__ import annotations
+
+import os
+import re
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+
+from graph.store_server import free_port
+from tests.records_util import problem_turtle
+from tests.test_cli import amv
+
+
+def start_serve(data_dir: Path, port: int) -> subprocess.Popen[bytes]:
+    env = {**os.environ, "AMV_DATA_DIR": str(data_dir)}
+    env.pop("AMV_STORE_URL", None)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "graph.cli", "serve", "--port", str(port)],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        assert process.poll() is None, "amv serve exited"
+        try:
+            if httpx.get(f"http://127.0.0.1:{port}/health", timeout=1).status_code == 200:
+                return process
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.1)
+    process.kill()
+    raise AssertionError("amv serve did not come up")
+
+
+def problems_on_home(port: int) -> int:
+    html = httpx.get(f"http://127.0.0.1:{port}/").text
+    match = re.search(r'data-count="problem"><strong>([\d.]+)</strong>', html)
+    assert match, html[:500]
+    return int(match.group(1).replace(".", ""))
+
+
+def store_server_pid(data_dir: Path) -> int:
+    import json
+
+    return int(json.loads((data_dir / "store-server.json").read_text())["pid"])
+
+
+def gone(pid: int, within: float = 10.0) -> bool:
+    deadline = time.monotonic() + within
+    while time.monotonic() < deadline:
+        try:
+            os.kill(pid, 0)
+            # A zombie still answers kill(0); it holds no files, so count it as gone.
+            with open(f"/proc/{pid}/stat") as f:
+                if f.read().split(")")[-1].split()[0] == "Z":
+                    return True
+        except (ProcessLookupError, FileNotFoundError):
+            return True
+        time.sleep(0.1)
+    return False
+
+
+def test_serve_shows_counts_accepts_loads_and_survives_kill_9(data_dir: Path, tmp_path: Path) -> None:
+    port = free_port()
+    serve = start_serve(data_dir, port)
+    try:
+        before = problems_on_home(port)
+        assert before >= 20
+        # `amv load` while serving goes through the managed server (the files are locked by it).
+        record = tmp_path / "new.ttl"
+        record.write_text(problem_turtle("s3rv3d00"), encoding="utf-8")
+        amv(data_dir, "load", str(record), check=True)
+        assert problems_on_home(port) == before + 1
+        server_pid = store_server_pid(data_dir)
+    finally:
+        serve.send_signal(signal.SIGKILL)
+        serve.wait()
+    # The store server must not outlive its parent: it would hold the lock and block the restart.
+    assert gone(server_pid), "store server outlived a killed amv serve"
+
+    serve = start_serve(data_dir, port)
+    try:
+        assert problems_on_home(port) == before + 1
+    finally:
+        serve.terminate()
+        serve.wait(timeout=30)
+    assert gone(store_server_pid_or_none(data_dir) or server_pid)
+
+
+def store_server_pid_or_none(data_dir: Path) -> int | None:
+    try:
+        return store_server_pid(data_dir)
+    except FileNotFoundError:
+        return None
