@@ -9,7 +9,7 @@ from fastapi import Request
 from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
 
-from api.i18n import LANG_COOKIE, request_language, translator
+from api.i18n import LANG_COOKIE, MESSAGES, request_language, translator
 
 templates = Jinja2Templates(directory=Path(__file__).parent / "templates")
 assert templates.env.autoescape, "autoescaping must stay on"
@@ -30,7 +30,7 @@ def render(request: Request, template: str, context: dict[str, Any], status_code
     response = templates.TemplateResponse(
         request,
         template,
-        {"lang": lang, "t": translator(lang), "base_uri": services.iris.base, **context},
+        {"lang": lang, "t": translator(lang), "messages": MESSAGES, "base_uri": services.iris.base, **context},
         status_code=status_code,
     )
     if request.query_params.get("lang") == lang:
