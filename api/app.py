@@ -9,7 +9,7 @@ from pathlib import Path
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
-from api.routes import home, resources
+from api.routes import actors, events, home, resources, search
 from graph.config import Settings
 from graph.services import open_services
 
@@ -35,5 +35,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     app.include_router(home.router)
+    app.include_router(events.router)  # before resources: /id/event/{id}.ics precedes /id/{rest:path}
+    app.include_router(actors.router)
+    app.include_router(search.router)
     app.include_router(resources.router)
     return app

@@ -17,6 +17,7 @@ from typing import Annotated
 import pyoxigraph as ox
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from graph.config import Settings
@@ -31,8 +32,8 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
 )
-console = Console(stderr=True)
-out = Console()
+console = Console(stderr=True, soft_wrap=True, highlight=False)
+out = Console(soft_wrap=True, highlight=False)
 
 EXIT_REJECTED = 1
 EXIT_STORE = 3
@@ -50,7 +51,7 @@ def _services() -> Services:
     try:
         return open_services()
     except StoreError as exc:
-        console.print(f"[red]error:[/red] {exc}")
+        console.print(f"[red]error:[/red] {escape(str(exc))}")
         raise typer.Exit(EXIT_STORE) from exc
 
 
@@ -71,12 +72,12 @@ def _report(outcomes: list[RecordOutcome]) -> int:
     rejected = 0
     for o in outcomes:
         if o.accepted:
-            out.print(f"[green]{o.action:9}[/green] {o.kind:8} {o.iri}  {o.title}", highlight=False)
+            out.print(f"[green]{o.action:9}[/green] {o.kind:8} {escape(o.iri)}  {escape(o.title)}")
         else:
             rejected += 1
-            out.print(f"[red]rejected [/red] {o.kind:8} {o.iri}  {o.title}", highlight=False)
+            out.print(f"[red]rejected [/red] {o.kind:8} {escape(o.iri)}  {escape(o.title)}")
         for v in o.violations:
-            out.print(f"          {v.describe()}", highlight=False)
+            out.print(f"          {escape(v.describe())}")
     return rejected
 
 
@@ -117,7 +118,7 @@ def load(
         try:
             triples += [q.triple for q in parse_file(path)]
         except (RdfSyntaxError, OSError) as exc:
-            console.print(f"[red]error:[/red] {exc}")
+            console.print(f"[red]error:[/red] {escape(str(exc))}")
             raise typer.Exit(EXIT_REJECTED) from exc
     with _services() as services:
         outcomes = services.records.load(triples, agent=_agent(), source=", ".join(str(f) for f in files))
@@ -155,7 +156,7 @@ def validate(
         )
     else:
         for v in report.violations:
-            out.print(v.describe(), highlight=False)
+            out.print(escape(v.describe()))
         out.print(f"violations: {len(report.errors)}, warnings: {len(report.warnings)}")
     if not report.conforms:
         raise typer.Exit(EXIT_REJECTED)
@@ -182,7 +183,7 @@ def export(
         if scheme:
             graph = ox.NamedNode(scheme)
             if graph not in services.store.named_graphs():
-                console.print(f"[red]error:[/red] no concept scheme {scheme} in the store")
+                console.print(f"[red]error:[/red] no concept scheme {escape(scheme)} in the store")
                 raise typer.Exit(EXIT_REJECTED)
         quads = services.store.quads(graph)
         target = output.open("wb") if output else sys.stdout.buffer
@@ -213,7 +214,7 @@ def serve(
         try:
             os.environ["AMV_STORE_URL"] = server.start()
         except StoreError as exc:
-            console.print(f"[red]error:[/red] {exc}")
+            console.print(f"[red]error:[/red] {escape(str(exc))}")
             raise typer.Exit(EXIT_STORE) from exc
         console.print(f"store server: {server.url} (data in {settings.store_dir})")
     try:
@@ -239,7 +240,7 @@ def withdraw(
                 replaced_by=ox.NamedNode(replaced_by) if replaced_by else None,
             )
         except (LookupError, ValueError) as exc:
-            console.print(f"[red]error:[/red] {exc}")
+            console.print(f"[red]error:[/red] {escape(str(exc))}")
             raise typer.Exit(EXIT_REJECTED) from exc
     out.print(f"withdrawn: {iri}")
 

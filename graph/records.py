@@ -83,6 +83,7 @@ def split_records(triples: Iterable[Triple], iris: Iris) -> tuple[list[Record], 
 
     # Blank-node records get an IRI now; everything else must already be a record IRI of its kind.
     renamed: dict[BlankNode, NamedNode] = {}
+    refused: set[str] = set()  # subjects already reported; their triples are not "stray" as well
     for subject, kind in list(kinds.items()):
         if isinstance(subject, BlankNode):
             renamed[subject] = iris.record(kind, mint_id())
@@ -101,6 +102,7 @@ def split_records(triples: Iterable[Triple], iris: Iris) -> tuple[list[Record], 
                     )
                 )
                 kinds.pop(subject)
+                refused.add(str(subject))
     if renamed:
         triples = [
             Triple(renamed.get(t.subject, t.subject), t.predicate, renamed.get(t.object, t.object))  # type: ignore[arg-type]
@@ -129,10 +131,10 @@ def split_records(triples: Iterable[Triple], iris: Iris) -> tuple[list[Record], 
     stray: set[str] = set()
     for t in triples:
         record = owner.get(t.subject)
-        if record is None:
-            stray.add(str(t.subject))
-        else:
+        if record is not None:
             grouped[record].append(t)
+        elif str(t.subject) not in refused:
+            stray.add(str(t.subject))
     for subject in sorted(stray):
         problems.append(
             _violation(
@@ -176,13 +178,15 @@ class Records:
         """Violations (and warnings) per record IRI; validated as one batch for speed."""
         triples = [t for r in records for t in r.triples if t.predicate not in SYSTEM_PROPERTIES]
         report = self.validator.validate_records(triples + self.reference_facts(records))
-        owner = {str(t.subject): r.iri.value for r in records for t in r.triples}
-        owner.update(
-            {str(t.object): r.iri.value for r in records for t in r.triples if isinstance(t.object, BlankNode)}
-        )
+        # Results name their focus node by IRI; map it (and `#fragment` nodes) back to the record.
+        owner = {t.subject.value: r.iri.value for r in records for t in r.triples if isinstance(t.subject, NamedNode)}
         found: dict[str, list[Violation]] = {r.iri.value: [] for r in records}
         for violation in report.violations:
-            found.setdefault(owner.get(violation.focus, violation.focus), []).append(violation)
+            # Linked records are in the data graph only as context (their rdf:type), so pyshacl
+            # also reports them as incomplete; only results about this batch count.
+            record = owner.get(violation.focus)
+            if record is not None:
+                found[record].append(violation)
         return found
 
     # -- writing ---------------------------------------------------------------------------

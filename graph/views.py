@@ -561,7 +561,7 @@ class OntologyPage:
         return pick(self.titles, lang, self.iri)
 
 
-def ontology_page(site: Site, triples: Sequence[Triple]) -> OntologyPage:
+def ontology_page(site: Site, resolution: Resolution, triples: Sequence[Triple]) -> OntologyPage:
     """Every class and property of the ontology file, documented from its own labels and definitions."""
     owl = "http://www.w3.org/2002/07/owl#"
     rdfs = "http://www.w3.org/2000/01/rdf-schema#"
@@ -625,4 +625,41 @@ def ontology_page(site: Site, triples: Sequence[Triple]) -> OntologyPage:
         classes=[d for d in docs if d.kind == "class" and d.iri.startswith(own)],
         properties=[d for d in docs if d.kind.endswith("property") and d.iri.startswith(own)],
         reused=[d for d in docs if not d.iri.startswith(own)],
+    )
+
+
+# -- search ----------------------------------------------------------------------------------
+
+
+@dataclass
+class SearchPage:
+    query: str
+    concepts: list[Ref]
+    records: dict[RecordKind, list[Ref]]
+
+    @property
+    def total(self) -> int:
+        return len(self.concepts) + sum(len(v) for v in self.records.values())
+
+
+SEARCH_LIMIT = 200
+MAX_QUERY_LENGTH = 200
+
+
+def search_page(site: Site, query: str) -> SearchPage:
+    """Concepts and records whose names contain the query text (case-insensitive, any language)."""
+    text = " ".join(query.split())[:MAX_QUERY_LENGTH]
+    if not text:
+        return SearchPage(query, [], {})
+    rows = site.services.store.select(site.services.queries("search-labels", text=text.lower(), limit=SEARCH_LIMIT))
+    concepts: list[str] = []
+    records: dict[RecordKind, list[str]] = defaultdict(list)
+    for row in rows:
+        kind = site.kind_of_class(row["class"].value)
+        if kind:
+            records[kind].append(row["resource"].value)
+        else:
+            concepts.append(row["resource"].value)
+    return SearchPage(
+        text, site.refs(concepts), {kind: site.refs(records[kind]) for kind in RecordKind if records.get(kind)}
     )

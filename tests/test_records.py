@@ -108,7 +108,8 @@ def test_withdrawing_takes_the_record_out_of_the_public_dataset_and_keeps_a_tomb
 
 def test_counts_reflect_published_records(services: Services) -> None:
     before = services.records.counts()
-    services.records.load(triples(problem_turtle("c0unt1ng")), agent="a")
+    (outcome,) = services.records.load(triples(problem_turtle("c0nt1ngx")), agent="a")
+    assert outcome.accepted
     after = services.records.counts()
     assert after["problem"] == before["problem"] + 1
     assert after["concept"] > 2000 and after["scheme"] >= 10

@@ -9,13 +9,15 @@
 from __future__ import annotations
 
 import hashlib
-from email.utils import format_datetime, parsedate_to_datetime
 from datetime import UTC, datetime
+from email.utils import format_datetime, parsedate_to_datetime
 
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, Response
 from pyoxigraph import NamedNode
 
+from api import schema_org
+from api.i18n import request_language
 from api.negotiation import DATA_REPRESENTATIONS, HTML, NotAcceptable, Representation, negotiate, split_suffix
 from api.templating import render
 from graph.resources import ResourceKind, Status, describe, resolve, tombstone
@@ -135,19 +137,24 @@ def resource_response(request: Request, raw_path: str) -> Response:
         )
         return _finish(request, response, rep, path, resolution.replaced_by, resolution.modified, site)
 
-    alternates = [(r, path + r.suffix) for r in DATA_REPRESENTATIONS]
-    common = {"iri": iri.value, "alternates": alternates, "path": path}
-    if resolution.kind == ResourceKind.concept:
-        page = concept_page(site, resolution, triples)
-        response = render(request, "concept.html", {**common, "page": page})
-    elif resolution.kind == ResourceKind.scheme:
-        page = scheme_page(site, resolution, triples)
-        response = render(request, "scheme.html", {**common, "page": page})
-    elif resolution.kind == ResourceKind.record:
-        page = record_page(site, resolution, triples)
-        response = render(request, "record.html", {**common, "page": page})
-    else:
-        response = render(request, "ontology.html", {**common, "page": ontology_page(site, triples)})
+    # One page builder, template and schema.org mapping per kind of resource.
+    builders = {
+        ResourceKind.concept: (concept_page, "concept.html", schema_org.concept),
+        ResourceKind.scheme: (scheme_page, "scheme.html", schema_org.scheme),
+        ResourceKind.record: (record_page, "record.html", schema_org.record),
+        ResourceKind.ontology: (ontology_page, "ontology.html", schema_org.ontology),
+    }
+    assert resolution.kind is not None
+    build, template, to_schema_org = builders[resolution.kind]
+    page = build(site, resolution, triples)
+    context = {
+        "iri": iri.value,
+        "path": path,
+        "page": page,
+        "alternates": [(r, path + r.suffix) for r in DATA_REPRESENTATIONS],
+        "schema_org": to_schema_org(page, request_language(request)),
+    }
+    response = render(request, template, context)
     return _finish(request, response, rep, path, resolution.replaced_by, resolution.modified, site)
 
 
