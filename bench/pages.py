@@ -12,10 +12,13 @@ import httpx
 from bench.common import initialised_data_dir, latencies, live_server, summary
 
 TARGET_MS = 50.0
+#: The pages the issue's figure is about; the others are printed for information.
+TARGETED = ("concept (støj)", "concept (DB07 F)", "item", "problem", "solution", "actor", "event")
 RUNS = 100
 
 
 def run() -> list[tuple[str, float, float, bool]]:
+    """(page, median ms, p99 ms, whether the 50 ms target applies) per page."""
     data_dir = initialised_data_dir()
     rows = []
     with live_server(data_dir) as url, httpx.Client(base_url=url, timeout=30) as client:
@@ -48,7 +51,7 @@ def run() -> list[tuple[str, float, float, bool]]:
                 assert response.status_code == 200, (path, response.status_code)
 
             median, p99 = summary(latencies(call, RUNS))
-            rows.append((name, median, p99, median < TARGET_MS))
+            rows.append((name, median, p99, name in TARGETED))
     return rows
 
 
@@ -56,8 +59,9 @@ def main() -> None:
     rows = run()
     print(f"\nPage latency over HTTP, sample data, {RUNS} warm requests each (target: median < {TARGET_MS:.0f} ms)")
     print(f"{'page':24} {'median ms':>10} {'p99 ms':>10}  target")
-    for name, median, p99, ok in rows:
-        print(f"{name:24} {median:10.1f} {p99:10.1f}  {'ok' if ok else 'MISSED'}")
+    for name, median, p99, targeted in rows:
+        verdict = ("ok" if median < TARGET_MS else "MISSED") if targeted else "(info)"
+        print(f"{name:24} {median:10.1f} {p99:10.1f}  {verdict}")
 
 
 if __name__ == "__main__":

@@ -10,7 +10,6 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
-from functools import cached_property
 
 from pyoxigraph import BlankNode, Literal, NamedNode, Triple
 
@@ -55,6 +54,9 @@ def labels_from(triples: Iterable[Triple]) -> dict[str, dict[str, str]]:
     return found
 
 
+_PROPERTY_LABELS: dict[str, dict[str, dict[str, str]]] = {}
+
+
 class Site:
     """Shared helpers for views: IRIs to local paths, names of things, property names."""
 
@@ -88,8 +90,15 @@ class Site:
                 found[row["resource"].value].setdefault(label.language or "", label.value)
         return found
 
-    @cached_property
+    @property
     def property_labels(self) -> dict[str, dict[str, str]]:
+        """Names of the ontology's terms; read once per process (the ontology changes only on upgrade)."""
+        cached = _PROPERTY_LABELS.get(self.iris.base)
+        if cached is None:
+            cached = _PROPERTY_LABELS[self.iris.base] = self._read_property_labels()
+        return cached
+
+    def _read_property_labels(self) -> dict[str, dict[str, str]]:
         rows = self.services.store.select(self.services.queries("property-labels", ontology=self.iris.ontology))
         found: dict[str, dict[str, str]] = defaultdict(dict)
         for row in rows:
@@ -244,12 +253,12 @@ def concept_page(site: Site, resolution: Resolution, triples: Sequence[Triple]) 
         kind = site.kind_of_class(row["class"].value)
         if kind:
             by_kind[kind].append((row.get("modified", Literal("")).value, row["record"].value))
-    groups = []
-    for kind in RecordKind:
-        entries = sorted(set(by_kind.get(kind, [])), reverse=True)
-        shown = [r for _, r in entries[:TAGGED_LIMIT]]
-        names = site.names(shown)
-        groups.append(TaggedGroup(kind, len(entries), [site.ref(r, names.get(r, {})) for r in shown]))
+    newest = {kind: [r for _, r in sorted(set(by_kind.get(kind, [])), reverse=True)] for kind in RecordKind}
+    names = site.names([r for records in newest.values() for r in records[:TAGGED_LIMIT]])
+    groups = [
+        TaggedGroup(kind, len(records), [site.ref(r, names.get(r, {})) for r in records[:TAGGED_LIMIT]])
+        for kind, records in newest.items()
+    ]
 
     skip = {SKOS + p for p in ("prefLabel", "broader", "narrower", "related", "inScheme", "topConceptOf")}
     skip |= set(MAPPING_PROPERTIES) | {RDF + "type"}
