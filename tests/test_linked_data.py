@@ -10,11 +10,11 @@ from pathlib import Path
 import pyoxigraph as ox
 import pytest
 import rdflib
-from rdflib.compare import isomorphic
 from fastapi.testclient import TestClient
+from rdflib.compare import isomorphic
 
 from api.app import create_app
-from graph.services import Services, open_services
+from graph.services import Services
 from tests.conftest import make_settings
 
 BASE = "https://w3id.org/arbejdsmiljoviden/"
@@ -33,9 +33,7 @@ def services(client: TestClient) -> Services:
 
 
 def one_of(services: Services, class_name: str) -> str:
-    rows = services.store.select(
-        f"SELECT ?s WHERE {{ ?s a <{BASE}ontology#{class_name}> }} ORDER BY ?s LIMIT 1"
-    )
+    rows = services.store.select(f"SELECT ?s WHERE {{ ?s a <{BASE}ontology#{class_name}> }} ORDER BY ?s LIMIT 1")
     return rows[0]["s"].value
 
 
@@ -71,8 +69,9 @@ KINDS = ["concept", "scheme", "item", "problem", "solution", "actor", "event"]
 
 
 @pytest.mark.parametrize("kind", KINDS)
-def test_turtle_and_jsonld_describe_the_resource_and_html_is_the_page(client: TestClient, services: Services,
-                                                                       kind: str) -> None:
+def test_turtle_and_jsonld_describe_the_resource_and_html_is_the_page(
+    client: TestClient, services: Services, kind: str
+) -> None:
     iri = resources(services)[kind]
     expected = own_triples(services, iri)
     assert expected
@@ -96,11 +95,14 @@ def test_turtle_and_jsonld_describe_the_resource_and_html_is_the_page(client: Te
     assert f'href="{path_of(iri)}.ttl"' in html.text
 
 
-@pytest.mark.parametrize(("suffix", "media_type", "rdf_format"), [
-    (".ttl", "text/turtle", ox.RdfFormat.TURTLE),
-    (".nt", "application/n-triples", ox.RdfFormat.N_TRIPLES),
-    (".rdf", "application/rdf+xml", ox.RdfFormat.RDF_XML),
-])
+@pytest.mark.parametrize(
+    ("suffix", "media_type", "rdf_format"),
+    [
+        (".ttl", "text/turtle", ox.RdfFormat.TURTLE),
+        (".nt", "application/n-triples", ox.RdfFormat.N_TRIPLES),
+        (".rdf", "application/rdf+xml", ox.RdfFormat.RDF_XML),
+    ],
+)
 def test_format_suffixes(client: TestClient, suffix: str, media_type: str, rdf_format: ox.RdfFormat) -> None:
     response = client.get("/vocab/factors/5.1" + suffix)
     assert response.status_code == 200 and response.headers["content-type"].startswith(media_type)
@@ -146,8 +148,9 @@ def test_etag_and_last_modified_give_304(client: TestClient, services: Services)
     assert client.get(record, headers={"Accept": "text/turtle", "If-Modified-Since": stale}).status_code == 200
 
 
-def test_deprecated_concept_is_still_served_and_points_to_its_replacement(client: TestClient,
-                                                                          services: Services) -> None:
+def test_deprecated_concept_is_still_served_and_points_to_its_replacement(
+    client: TestClient, services: Services
+) -> None:
     old, new = BASE + "vocab/factors/5.1.1", BASE + "vocab/factors/5.1.2"
     services.store.update(
         f"INSERT DATA {{ GRAPH <{BASE}vocab/factors> {{ <{old}> <http://www.w3.org/2002/07/owl#deprecated> true ;"
@@ -159,7 +162,10 @@ def test_deprecated_concept_is_still_served_and_points_to_its_replacement(client
     assert f'<{path_of(new)}>; rel="successor-version"' in page.headers["link"]
     data = client.get(path_of(old), headers={"Accept": "text/turtle"})
     triples = {q.triple for q in ox.parse(data.content, format=ox.RdfFormat.TURTLE)}
-    assert ox.Triple(ox.NamedNode(old), ox.NamedNode("http://purl.org/dc/terms/isReplacedBy"), ox.NamedNode(new)) in triples
+    assert (
+        ox.Triple(ox.NamedNode(old), ox.NamedNode("http://purl.org/dc/terms/isReplacedBy"), ox.NamedNode(new))
+        in triples
+    )
 
 
 def test_withdrawn_record_answers_410_with_a_tombstone(client: TestClient, services: Services) -> None:
@@ -209,8 +215,8 @@ def test_walk_from_home_to_a_solutions_actors_by_links_only(client: TestClient) 
 
 
 def test_rdflib_can_parse_an_iri_from_the_running_server(data_dir: Path) -> None:
-    from tests.test_serve import start_serve
     from graph.store_server import free_port
+    from tests.test_serve import start_serve
 
     port = free_port()
     serve = start_serve(data_dir, port)
