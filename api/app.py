@@ -9,8 +9,9 @@ from pathlib import Path
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
-from api.routes import actors, events, home, resources, search
+from api.routes import about, actors, coverage, events, home, resources, search, sparql, sparql_update
 from graph.config import Settings
+from graph.public_sparql import PublicSparql
 from graph.services import open_services
 
 STATIC_DIR = Path(__file__).parent / "static"
@@ -21,11 +22,26 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        app.state.services = open_services(settings)
+        services = app.state.services = open_services(settings)
+        endpoint = services.store.query_endpoint
+        # Researchers' queries run only in a store server that can stop them (never in-process).
+        app.state.public_sparql = (
+            None
+            if endpoint is None
+            else PublicSparql(
+                endpoint,
+                services.iris,
+                timeout=settings.query_timeout,
+                limit=settings.result_limit,
+                concurrency=settings.sparql_concurrency,
+            )
+        )
         try:
             yield
         finally:
-            app.state.services.close()
+            if app.state.public_sparql is not None:
+                await app.state.public_sparql.close()
+            services.close()
 
     app = FastAPI(
         title="Arbejdsmiljøviden",
@@ -38,5 +54,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(events.router)  # before resources: /id/event/{id}.ics precedes /id/{rest:path}
     app.include_router(actors.router)
     app.include_router(search.router)
+    app.include_router(coverage.router)  # /coverage, /items
+    app.include_router(about.router)  # /about, /.well-known/void, /dumps, /sitemap.xml, /robots.txt
+    app.include_router(sparql.router)
+    app.include_router(sparql_update.router)
     app.include_router(resources.router)
     return app

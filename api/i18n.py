@@ -293,6 +293,86 @@ MESSAGES: dict[str, dict[str, str]] = {
         "en": "Each identifier answers with HTML in a browser and with Turtle, JSON-LD, RDF/XML or N-Triples for "
         "machines.",
     },
+    # -- browser tests and accessibility fixes (tests/test_browser.py) --------------------------
+    "scheme.toggle": {"da": "Underbegreber til", "en": "Narrower concepts of"},
+    # -- SPARQL query page and example gallery (/sparql) ---------------------------------------
+    "sparql.title": {"da": "SPARQL-forespørgsler", "en": "SPARQL queries"},
+    "sparql.intro": {
+        "da": "Stil dine egne spørgsmål til hele vidensgrafen med SPARQL 1.1. Standardgrafen er foreningen af alle "
+        "offentlige grafer: ontologien, begrebssystemerne og alle publicerede poster, så du behøver ikke GRAPH.",
+        "en": "Ask your own questions of the whole knowledge graph with SPARQL 1.1. The default graph is the union "
+        "of all public graphs: the ontology, the concept schemes and every published record, so you need no GRAPH.",
+    },
+    "sparql.endpoint": {
+        "da": "Programmer kan sende forespørgsler direkte til endpointet efter SPARQL 1.1-protokollen "
+        "(GET eller POST):",
+        "en": "Programs can send queries straight to the endpoint by the SPARQL 1.1 protocol (GET or POST):",
+    },
+    "sparql.editor": {"da": "Forespørgsel", "en": "Query"},
+    "sparql.query_label": {"da": "Forespørgsel (SPARQL 1.1)", "en": "Query (SPARQL 1.1)"},
+    "sparql.format_label": {"da": "Resultatformat", "en": "Result format"},
+    "sparql.format.html": {"da": "HTML-tabel (vis på siden)", "en": "HTML table (show on the page)"},
+    "sparql.format_note": {
+        "da": "CSV, TSV, SPARQL JSON og XML passer til SELECT og ASK; Turtle, N-Triples, RDF/XML og JSON-LD til "
+        "CONSTRUCT og DESCRIBE.",
+        "en": "CSV, TSV, SPARQL JSON and XML suit SELECT and ASK; Turtle, N-Triples, RDF/XML and JSON-LD suit "
+        "CONSTRUCT and DESCRIBE.",
+    },
+    "sparql.run": {"da": "Kør forespørgslen", "en": "Run the query"},
+    "sparql.plain_form": {"da": "Enkel formular uden editor", "en": "Plain form without the editor"},
+    "sparql.editor_keys": {
+        "da": "I editoren kører Ctrl+Enter forespørgslen, Ctrl+Mellemrum giver forslag, og Esc fører videre til "
+        "knappen, der kører forespørgslen.",
+        "en": "In the editor, Ctrl+Enter runs the query, Ctrl+Space gives suggestions, and Esc moves on to the "
+        "button that runs the query.",
+    },
+    "sparql.unknown_example": {
+        "da": "Der findes intet eksempel med navnet",
+        "en": "There is no example with the name",
+    },
+    "sparql.choose_example": {"da": "Vælg et af eksemplerne nedenfor.", "en": "Choose one of the examples below."},
+    "sparql.results": {"da": "Resultat", "en": "Result"},
+    "sparql.results_caption": {"da": "Resultatet af forespørgslen", "en": "The result of the query"},
+    "sparql.rows": {"da": "rækker", "en": "rows"},
+    "sparql.triples": {"da": "tripler", "en": "triples"},
+    "sparql.truncated": {
+        "da": "Resultatet er afkortet til loftet over antal rækker. Gør forespørgslen snævrere, brug LIMIT og OFFSET, "
+        "eller hent hele datasættet.",
+        "en": "The result has been cut off at the row cap. Narrow the query, use LIMIT and OFFSET, or download the "
+        "whole dataset.",
+    },
+    "sparql.no_results": {"da": "Forespørgslen gav ingen resultater.", "en": "The query returned no results."},
+    "sparql.ask_answer": {"da": "Svar", "en": "Answer"},
+    "sparql.ask_true": {"da": "ja (true)", "en": "yes (true)"},
+    "sparql.ask_false": {"da": "nej (false)", "en": "no (false)"},
+    "sparql.error": {"da": "Forespørgslen kunne ikke køres", "en": "The query could not be run"},
+    "sparql.limits": {"da": "Begrænsninger", "en": "Limits"},
+    "sparql.limit_time": {"da": "En forespørgsel må højst køre i", "en": "A query may run for at most"},
+    "sparql.seconds": {"da": "sekunder", "en": "seconds"},
+    "sparql.limit_rows": {"da": "Et resultat har højst", "en": "A result has at most"},
+    "sparql.rows_or_triples": {"da": "rækker eller tripler", "en": "rows or triples"},
+    "sparql.limit_service": {
+        "da": "Endpointet kan kun læse: SERVICE (fødererede forespørgsler), LOAD og andre opdateringer er ikke "
+        "tilladt.",
+        "en": "The endpoint is read-only: SERVICE (federated queries), LOAD and other updates are not allowed.",
+    },
+    "sparql.limit_unavailable": {
+        "da": "Endpointet er ikke tilgængeligt i denne installation.",
+        "en": "The endpoint is not available in this installation.",
+    },
+    "sparql.limit_dumps": {
+        "da": "Skal du bruge hele datasættet, så hent det som filer under",
+        "en": "If you need the whole dataset, download it as files from",
+    },
+    "sparql.prefixes": {"da": "Præfikser i editoren", "en": "Prefixes in the editor"},
+    "sparql.examples": {"da": "Eksempler på forespørgsler", "en": "Example queries"},
+    "sparql.examples_intro": {
+        "da": "Vælg et eksempel for at åbne det i formularen ovenfor. Ret gerne i det, før du kører det.",
+        "en": "Choose an example to open it in the form above. Feel free to change it before you run it.",
+    },
+    "sparql.open_example": {"da": "Åbn eksemplet", "en": "Open the example"},
+    "sparql.in_editor": {"da": "vises i formularen", "en": "shown in the form"},
+    "sparql.form": {"da": "Forespørgselstype", "en": "Query form"},
 }
 
 

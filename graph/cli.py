@@ -20,6 +20,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
+from graph.accounts import Role
 from graph.config import Settings
 from graph.dataset import load_fixed_graphs, load_sample, read_vocabularies, validate_store
 from graph.rdf import FORMATS, RdfSyntaxError, parse_file
@@ -243,6 +244,48 @@ def withdraw(
             console.print(f"[red]error:[/red] {escape(str(exc))}")
             raise typer.Exit(EXIT_REJECTED) from exc
     out.print(f"withdrawn: {iri}")
+
+
+token_app = typer.Typer(help="API tokens for writes (shown once, stored hashed).", no_args_is_help=True)
+app.add_typer(token_app, name="token")
+
+
+@token_app.command("create")
+def token_create(
+    role: Annotated[Role, typer.Option("--role", help="contributor, editor or admin.")],
+    name: Annotated[str, typer.Option("--name", help="Who or what uses the token (shown in the history).")],
+) -> None:
+    """Create a token and print it (the only time it is shown)."""
+    with _services() as services:
+        try:
+            token = services.accounts.create_token(name, role)
+        except ValueError as exc:
+            console.print(f"[red]error:[/red] {escape(str(exc))}")
+            raise typer.Exit(EXIT_REJECTED) from exc
+    print(token)
+
+
+@token_app.command("list")
+def token_list() -> None:
+    """List tokens (id, name, role, created, revoked) — never the secrets."""
+    with _services() as services:
+        for t in services.accounts.tokens():
+            out.print(
+                escape(
+                    f"{t.id}  {t.role.value:11} {t.created}  {'revoked ' + t.revoked if t.revoked else 'active'}"
+                    f"  {t.name}"
+                )
+            )
+
+
+@token_app.command("revoke")
+def token_revoke(token_id: Annotated[str, typer.Argument(help="The token's id (see `amv token list`).")]) -> None:
+    """Revoke a token: it stops working at once."""
+    with _services() as services:
+        if not services.accounts.revoke(token_id):
+            console.print(f"[red]error:[/red] no active token {escape(token_id)}")
+            raise typer.Exit(EXIT_REJECTED)
+    out.print(f"revoked: {escape(token_id)}")
 
 
 def main() -> None:

@@ -6,6 +6,9 @@
 | AMV_BASE_URI    | https://w3id.org/arbejdsmiljoviden/       | base of every IRI we mint                       |
 | AMV_STORE_URL   | (unset: embedded store under AMV_DATA_DIR)| a SPARQL 1.1 store to use instead               |
 | AMV_STORE_UPDATE_URL | AMV_STORE_URL's /update (Oxigraph style)  | the update endpoint of other servers           |
+| AMV_QUERY_TIMEOUT    | 10                                        | seconds a public SPARQL query may run           |
+| AMV_RESULT_LIMIT     | 10000                                     | rows (or triples) a public query returns at most|
+| AMV_SPARQL_CONCURRENCY | 2                                       | public SPARQL queries run at once per worker    |
 """
 
 from __future__ import annotations
@@ -27,6 +30,9 @@ class Settings:
     base_uri: str
     store_url: str | None = None
     store_update_url: str | None = None
+    query_timeout: float = 10.0
+    result_limit: int = 10_000
+    sparql_concurrency: int = 2
 
     @property
     def store_dir(self) -> Path:
@@ -52,4 +58,7 @@ class Settings:
             base_uri=base,
             store_url=env.get("AMV_STORE_URL") or None,
             store_update_url=env.get("AMV_STORE_UPDATE_URL") or None,
+            query_timeout=float(env.get("AMV_QUERY_TIMEOUT", "10")),
+            result_limit=int(env.get("AMV_RESULT_LIMIT", "10000")),
+            sparql_concurrency=int(env.get("AMV_SPARQL_CONCURRENCY", "2")),
         )

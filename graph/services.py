@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from graph.accounts import Accounts
 from graph.config import Settings
 from graph.iris import Iris
 from graph.ledger import Ledger
@@ -21,12 +22,14 @@ class Services:
     settings: Settings
     store: Store
     ledger: Ledger
+    accounts: Accounts = field(init=False)
     iris: Iris = field(init=False)
     queries: Queries = field(init=False)
     validator: Validator = field(init=False)
     records: Records = field(init=False)
 
     def __post_init__(self) -> None:
+        self.accounts = Accounts(self.settings.ledger_path)
         self.iris = Iris(self.settings.base_uri)
         self.queries = Queries(self.iris)
         self.validator = Validator(self.iris)
@@ -35,6 +38,7 @@ class Services:
     def close(self) -> None:
         self.store.close()
         self.ledger.close()
+        self.accounts.close()
 
     def __enter__(self) -> Services:
         return self

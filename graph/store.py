@@ -72,6 +72,12 @@ class Store(ABC):
     def quads(self, graph: NamedNode | None = None) -> Iterator[Quad]:
         """Every quad of the dataset, or of one named graph."""
 
+    @property
+    def query_endpoint(self) -> str | None:
+        """The SPARQL protocol endpoint researchers' queries are sent to, or None when there is none:
+        the embedded store cannot stop a query, so it never runs one from the public."""
+        return None
+
     def graph_triples(self, graph: NamedNode) -> list[Triple]:
         return [q.triple for q in self.quads(graph)]
 
@@ -196,6 +202,10 @@ class RemoteStore(Store):
             root = base
         self.update_url = update_url or root + "/update"
         self._http = httpx.Client(timeout=timeout)
+
+    @property
+    def query_endpoint(self) -> str | None:
+        return self.query_url
 
     def _post(self, url: str, data: dict[str, str], accept: str) -> httpx.Response:
         try:

@@ -57,9 +57,8 @@ def _die_with_parent() -> None:  # runs in the child between fork and exec
 class ManagedStoreServer:
     """Start, watch and stop `oxigraph serve` on the embedded data directory."""
 
-    def __init__(self, settings: Settings, *, timeout_s: int | None = None) -> None:
+    def __init__(self, settings: Settings) -> None:
         self.settings = settings
-        self.timeout_s = timeout_s
         self.process: subprocess.Popen[bytes] | None = None
         self.url = ""
 
@@ -76,8 +75,9 @@ class ManagedStoreServer:
             f"127.0.0.1:{port}",
             "--union-default-graph",
         ]
-        if self.timeout_s:
-            command += ["--timeout-s", str(self.timeout_s)]
+        # The server cancels a query at this limit (and stops its CPU work); the public endpoint
+        # turns the truncated answer it then sends into a proper error.
+        command += ["--timeout-s", str(max(1, round(self.settings.query_timeout)))]
         log = open(self.settings.data_dir / "store-server.log", "ab")  # noqa: SIM115 - owned by the child
         self.process = subprocess.Popen(command, stdout=log, stderr=log, preexec_fn=_die_with_parent)
         log.close()

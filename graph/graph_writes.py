@@ -1,0 +1,178 @@
+"""Writes by editors through SPARQL Update and the Graph Store Protocol, kept as safe as record loads.
+
+Every write is applied under one write lock (shared by all worker processes), and the record graphs
+it touched are validated afterwards like any other record write: if one breaks the shapes, or
+touches a record that is not published, the touched graphs are put back as they were and the whole
+write is refused. A record graph that a write changes is re-published (fresh dct:modified, ledger
+entry, history); one it empties is withdrawn (its IRI keeps a tombstone). Other graphs are public.
+"""
+
+from __future__ import annotations
+
+import fcntl
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import rdflib
+from pyoxigraph import NamedNode, Triple
+from rdflib.plugins.sparql.algebra import translateUpdate
+from rdflib.plugins.sparql.parser import parseUpdate
+
+from graph.ledger import RecordStatus
+from graph.records import Record, split_records
+from graph.services import Services
+from graph.store import QueryError
+from graph.validation import Violation
+
+ALL = "ALL"  # the write may touch any graph
+
+
+class WriteRefused(Exception):
+    """A write that was not applied; `status` is the HTTP status that fits, `violations` the reasons."""
+
+    def __init__(self, status: int, message: str, violations: list[Violation] | None = None) -> None:
+        super().__init__(message)
+        self.status = status
+        self.message = message
+        self.violations = violations or []
+
+
+@dataclass
+class WriteResult:
+    changed_records: list[str] = field(default_factory=list)
+    withdrawn_records: list[str] = field(default_factory=list)
+
+
+def written_graphs(update: str) -> set[str] | str:
+    """The IRIs of the named graphs an update may write to, or ALL; refuses LOAD and bad syntax."""
+    try:
+        operations = translateUpdate(parseUpdate(update)).algebra
+    except Exception as exc:  # noqa: BLE001 - rdflib raises many kinds of parse errors
+        raise WriteRefused(400, f"The update is not valid SPARQL 1.1 Update: {exc}") from None
+    graphs: set[str] = set()
+
+    def graph_ref(ref: object) -> None:
+        nonlocal graphs
+        if isinstance(ref, rdflib.URIRef):
+            graphs.add(str(ref))
+        elif ref in ("ALL", "NAMED") or isinstance(ref, rdflib.Variable):
+            graphs.add(ALL)
+
+    for op in operations:
+        name = op.name
+        if name == "Load":
+            raise WriteRefused(
+                403,
+                "LOAD is not available: it would make this server fetch from the web. "
+                "Send the data in the request instead (Graph Store Protocol or INSERT DATA).",
+            )
+        if name in ("InsertData", "DeleteData", "DeleteWhere"):
+            for g in op.get("quads") or {}:
+                graph_ref(g)
+        elif name == "Modify":
+            graph_ref(op.get("withClause"))
+            for part in ("delete", "insert"):
+                for g in (op.get(part) or {}).get("quads") or {}:
+                    graph_ref(g)
+        elif name in ("Clear", "Drop"):
+            graph_ref(op.get("graphiri"))
+        elif name in ("Add", "Copy", "Move"):
+            source, target = op.get("graph")
+            graph_ref(target)
+            if name == "Move":
+                graph_ref(source)
+    return ALL if ALL in graphs else graphs
+
+
+@contextmanager
+def write_lock(data_dir: Path) -> Iterator[None]:
+    """One writer at a time across all worker processes of this data directory."""
+    data_dir.mkdir(parents=True, exist_ok=True)
+    with (data_dir / "write.lock").open("w") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def apply_update(services: Services, update: str, *, agent: str) -> WriteResult:
+    """Apply a SPARQL Update for an editor, with the record rules above; raises WriteRefused."""
+    targets = written_graphs(update)
+    iris = services.iris
+    with write_lock(services.settings.data_dir):
+        if targets == ALL:
+            record_graphs = [g for g in services.store.named_graphs() if iris.parse_record(g)]
+        else:
+            record_graphs = [NamedNode(g) for g in sorted(targets) if iris.parse_record(g)]
+        before = {g: services.store.graph_triples(g) for g in record_graphs}
+        try:
+            services.store.update(update)
+        except QueryError as exc:
+            raise WriteRefused(400, f"The store refused the update: {exc}") from None
+        if targets == ALL:
+            record_graphs = sorted(
+                set(record_graphs) | {g for g in services.store.named_graphs() if iris.parse_record(g)},
+                key=lambda n: n.value,
+            )
+            before.update({g: [] for g in record_graphs if g not in before})
+        after = {g: services.store.graph_triples(g) for g in record_graphs}
+        changed = [g for g in record_graphs if set(before[g]) != set(after[g])]
+        try:
+            return _settle(services, changed, after, agent=agent)
+        except WriteRefused:
+            for graph in changed:
+                services.store.replace_graph(graph, before[graph])
+            raise
+
+
+def _settle(
+    services: Services, changed: list[NamedNode], after: dict[NamedNode, list[Triple]], *, agent: str
+) -> WriteResult:
+    """Validate and record what a write did to record graphs (raises WriteRefused to undo it)."""
+    iris = services.iris
+    result = WriteResult()
+    emptied = [g for g in changed if not after[g]]
+    filled = [g for g in changed if after[g]]
+    for graph in changed:
+        entry = services.ledger.get(graph.value)
+        if entry is not None and entry.status not in (RecordStatus.published, RecordStatus.withdrawn):
+            raise WriteRefused(
+                409,
+                f"{graph.value} is a record that is {entry.status.value}, not published: "
+                "review it through the submission workflow instead.",
+            )
+    records: list[Record] = []
+    problems: list[Violation] = []
+    for graph in filled:
+        found, structural = split_records(after[graph], iris)
+        problems += structural
+        if [r.iri for r in found] != [graph]:
+            problems.append(
+                Violation(
+                    graph.value,
+                    None,
+                    {
+                        "en": "a record graph must hold exactly its own record, typed with its record class",
+                        "da": "en postgraf skal indeholde netop sin egen post med dens posttype",
+                    },
+                    rule="record-graph",
+                )
+            )
+        records += [r for r in found if r.iri == graph]
+    if records:
+        found_violations = services.records.validate(records)
+        problems += [v for r in records for v in found_violations.get(r.iri.value, []) if v.is_violation]
+    if problems:
+        raise WriteRefused(422, "The write breaks the record rules; nothing was changed.", problems)
+    for record in records:
+        services.records.publish(record, agent=agent, source="sparql-update")
+        result.changed_records.append(record.iri.value)
+    for graph in emptied:
+        entry = services.ledger.get(graph.value)
+        if entry is not None and entry.status == RecordStatus.published:
+            services.records.withdraw(graph, agent=agent, reason="removed by an editor through the SPARQL interface")
+            result.withdrawn_records.append(graph.value)
+    return result

@@ -1,0 +1,228 @@
+"""Running researchers' SPARQL queries safely against the store server.
+
+The query runs in the store server (never in this process), which cancels it at the time limit —
+CPU included — but then answers 200 with a truncated body. So results are fetched in a format whose
+truncation is detectable (SPARQL JSON, N-Triples), parsed lazily by pyoxigraph, capped at the row
+limit, and only then converted to the format the client asked for. A query that ran out of time
+becomes a clear error instead of a silently short answer.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import json
+import time
+import urllib.parse
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import httpx
+import pyoxigraph as ox
+
+from graph.iris import Iris
+from graph.serialize import serialize as serialize_graph
+from graph.sparql_guard import QueryInfo
+
+#: Result formats by short name (the `format` parameter) -> (media type, pyoxigraph format).
+RESULT_FORMATS: dict[str, tuple[str, ox.QueryResultsFormat]] = {
+    "json": ("application/sparql-results+json", ox.QueryResultsFormat.JSON),
+    "xml": ("application/sparql-results+xml", ox.QueryResultsFormat.XML),
+    "csv": ("text/csv", ox.QueryResultsFormat.CSV),
+    "tsv": ("text/tab-separated-values", ox.QueryResultsFormat.TSV),
+}
+GRAPH_FORMATS: dict[str, str] = {
+    "turtle": "text/turtle",
+    "ntriples": "application/n-triples",
+    "rdfxml": "application/rdf+xml",
+    "jsonld": "application/ld+json",
+}
+RESULT_ALIASES = {"application/json": "json", "application/xml": "xml", "text/xml": "xml"}
+GRAPH_ALIASES = {
+    "application/x-turtle": "turtle",
+    "text/plain": "ntriples",
+    "application/xml": "rdfxml",
+    "application/json": "jsonld",
+}
+
+
+class PublicQueryError(Exception):
+    def __init__(self, status: int, message: str) -> None:
+        super().__init__(message)
+        self.status = status
+        self.message = message
+
+
+@dataclass
+class QueryOutcome:
+    body: bytes
+    media_type: str
+    count: int  # rows or triples returned
+    truncated: bool  # True when the row limit cut the results
+
+
+def choose_format(info: QueryInfo, accept: str | None, format_param: str | None) -> str:
+    """The short name of the result format: `format=` wins, then Accept (q-values), then the default."""
+    names = GRAPH_FORMATS if info.returns_graph else RESULT_FORMATS
+    aliases = GRAPH_ALIASES if info.returns_graph else RESULT_ALIASES
+    if format_param:
+        if format_param in names:
+            return format_param
+        raise PublicQueryError(400, f"unknown format {format_param!r} for this query; use one of {', '.join(names)}")
+    media_types = {(m if isinstance(m, str) else m[0]): n for n, m in names.items()}
+    media_types.update(aliases)
+    default = "turtle" if info.returns_graph else "json"
+    if not accept:
+        return default
+    best: tuple[float, int, str] | None = None
+    for position, part in enumerate(accept.split(",")):
+        fields = [f.strip() for f in part.split(";")]
+        media = fields[0].lower()
+        q = 1.0
+        for param in fields[1:]:
+            key, _, value = param.partition("=")
+            if key.strip() == "q":
+                try:
+                    q = float(value)
+                except ValueError:
+                    q = 0.0
+        name = media_types.get(media) or (default if media in ("*/*", "application/*", "text/*") else None)
+        if name and q > 0 and (best is None or (q, -position) > (best[0], -best[1])):
+            best = (q, position, name)
+    if best is None:
+        raise PublicQueryError(
+            406,
+            f"cannot answer this query as {accept}; available: "
+            + ", ".join(m if isinstance(m, str) else m[0] for m in names.values()),
+        )
+    return best[2]
+
+
+def media_type_of(info: QueryInfo, name: str) -> str:
+    return GRAPH_FORMATS[name] if info.returns_graph else RESULT_FORMATS[name][0]
+
+
+def _term_json(term: ox.NamedNode | ox.BlankNode | ox.Literal) -> dict[str, str]:
+    if isinstance(term, ox.NamedNode):
+        return {"type": "uri", "value": term.value}
+    if isinstance(term, ox.BlankNode):
+        return {"type": "bnode", "value": term.value}
+    data = {"type": "literal", "value": term.value}
+    if term.language:
+        data["xml:lang"] = term.language
+    elif term.datatype.value != "http://www.w3.org/2001/XMLSchema#string":
+        data["datatype"] = term.datatype.value
+    return data
+
+
+def _solutions_json(variables: Sequence[str], rows: Sequence[ox.QuerySolution]) -> bytes:
+    bindings = [{v: _term_json(row[v]) for v in variables if row[v] is not None} for row in rows]
+    return json.dumps({"head": {"vars": list(variables)}, "results": {"bindings": bindings}}).encode()
+
+
+class PublicSparql:
+    """The gate between the public and the store server: guard, limits, formats."""
+
+    def __init__(self, endpoint: str, iris: Iris, *, timeout: float, limit: int, concurrency: int) -> None:
+        self.endpoint = endpoint
+        self.iris = iris
+        self.timeout = timeout
+        self.limit = limit
+        self._slots = asyncio.Semaphore(concurrency)
+        self._http = httpx.AsyncClient(timeout=httpx.Timeout(timeout + 5, connect=5))
+
+    async def close(self) -> None:
+        await self._http.aclose()
+
+    async def run(
+        self,
+        query: str,
+        info: QueryInfo,
+        fmt: str,
+        default_graphs: Sequence[str],
+        named_graphs: Sequence[str],
+        *,
+        context_url: str,
+    ) -> QueryOutcome:
+        upstream_accept = "application/n-triples" if info.returns_graph else "application/sparql-results+json"
+        data = [("query", query)] + [("default-graph-uri", g) for g in default_graphs]
+        data += [("named-graph-uri", g) for g in named_graphs]
+        try:
+            await asyncio.wait_for(self._slots.acquire(), timeout=self.timeout)
+        except TimeoutError:
+            raise PublicQueryError(
+                503, "The query service is busy with other long queries; try again shortly."
+            ) from None
+        try:
+            started = time.monotonic()
+            try:
+                response = await self._http.post(
+                    self.endpoint,
+                    content=urllib.parse.urlencode(data).encode(),
+                    headers={"Accept": upstream_accept, "Content-Type": "application/x-www-form-urlencoded"},
+                )
+            except httpx.TimeoutException:
+                raise self._timed_out() from None
+            except httpx.HTTPError as exc:
+                raise PublicQueryError(503, f"The store is not reachable: {exc}") from exc
+            elapsed = time.monotonic() - started
+        finally:
+            self._slots.release()
+        if response.status_code == 400:
+            raise PublicQueryError(400, response.text.strip() or "The query is not valid SPARQL.")
+        if response.status_code >= 300:
+            raise PublicQueryError(502, f"The store answered {response.status_code}: {response.text[:300]}")
+        # The server stops a query at the limit and sends what it had: a body that arrives at (or
+        # after) the limit is not to be trusted, even when it happens to parse.
+        if elapsed >= self.timeout * 0.98:
+            raise self._timed_out()
+        return await asyncio.to_thread(self._convert, response.content, info, fmt, context_url)
+
+    def _timed_out(self) -> PublicQueryError:
+        return PublicQueryError(
+            503,
+            f"The query was stopped after the time limit of {self.timeout:g} seconds. "
+            "Make it more selective (add LIMIT, restrict patterns) or run it on a dump.",
+        )
+
+    def _convert(self, body: bytes, info: QueryInfo, fmt: str, context_url: str) -> QueryOutcome:
+        if info.returns_graph:
+            return self._convert_graph(body, fmt, context_url)
+        result = ox.parse_query_results(body, format=ox.QueryResultsFormat.JSON)
+        media_type, target = RESULT_FORMATS[fmt]
+        if isinstance(result, ox.QueryBoolean):
+            out = io.BytesIO()
+            result.serialize(out, target)
+            return QueryOutcome(out.getvalue(), media_type, 1, False)
+        variables = [v.value for v in result.variables]
+        rows: list[ox.QuerySolution] = []
+        try:
+            for row in result:
+                rows.append(row)
+                if len(rows) > self.limit:
+                    break
+        except SyntaxError:
+            raise self._timed_out() from None
+        truncated = len(rows) > self.limit
+        source = _solutions_json(variables, rows[: self.limit]) if truncated else body
+        out = io.BytesIO()
+        ox.parse_query_results(source, format=ox.QueryResultsFormat.JSON).serialize(out, target)  # type: ignore[union-attr]
+        return QueryOutcome(out.getvalue(), media_type, min(len(rows), self.limit), truncated)
+
+    def _convert_graph(self, body: bytes, fmt: str, context_url: str) -> QueryOutcome:
+        triples: list[ox.Triple] = []
+        try:
+            for quad in ox.parse(body, format=ox.RdfFormat.N_TRIPLES):
+                triples.append(quad.triple)
+                if len(triples) > self.limit:
+                    break
+        except SyntaxError:
+            raise self._timed_out() from None
+        truncated = len(triples) > self.limit
+        triples = triples[: self.limit]
+        return QueryOutcome(
+            serialize_graph(triples, fmt, self.iris, context_url=context_url),
+            GRAPH_FORMATS[fmt],
+            len(triples),
+            truncated,
+        )
