@@ -13,7 +13,6 @@ statements, about 0.1 s, however many records there are).
 from __future__ import annotations
 
 import hashlib
-import sqlite3
 import threading
 from dataclasses import dataclass, field
 from datetime import date
@@ -107,17 +106,7 @@ DUMPS = (
 
 def ledger_marker(services: Services) -> tuple[int, str]:
     """(id, time) of the ledger's latest history row: every change to a record writes one."""
-    path = services.settings.ledger_path
-    if not path.exists():
-        return (0, "")
-    db = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
-    try:
-        row = db.execute("SELECT id, at FROM history ORDER BY id DESC LIMIT 1").fetchone()
-    except sqlite3.Error:
-        row = None
-    finally:
-        db.close()
-    return (int(row[0]), str(row[1])) if row else (0, "")
+    return services.ledger.latest_change()
 
 
 @dataclass(frozen=True)

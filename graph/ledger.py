@@ -134,6 +134,11 @@ class Ledger:
         rows = self._db.execute("SELECT iri, at, agent, action, detail FROM history WHERE iri = ? ORDER BY id", (iri,))
         return [HistoryEntry(**dict(r)) for r in rows]
 
+    def latest_change(self) -> tuple[int, str]:
+        """(id, time) of the newest history row: every change to a record writes one (0, "" if none)."""
+        row = self._db.execute("SELECT id, at FROM history ORDER BY id DESC LIMIT 1").fetchone()
+        return (int(row[0]), str(row[1])) if row else (0, "")
+
     def count_by_status(self) -> dict[str, int]:
         rows = self._db.execute("SELECT status, COUNT(*) AS n FROM records GROUP BY status")
         return {r["status"]: r["n"] for r in rows}
