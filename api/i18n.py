@@ -58,6 +58,10 @@ MESSAGES: dict[str, dict[str, str]] = {
         "da": "Intet i grafen er endnu opmærket med dette begreb.",
         "en": "Nothing in the graph is tagged with this concept yet.",
     },
+    "concept.all_items": {
+        "da": "Se alle vidensressourcer om dette begreb",
+        "en": "See all knowledge items on this concept",
+    },
     "concept.showing": {"da": "Viser de nyeste", "en": "Showing the newest"},
     "deprecated.notice": {
         "da": "Dette begreb er udgået og bør ikke længere bruges.",
@@ -319,6 +323,7 @@ MESSAGES: dict[str, dict[str, str]] = {
         "CONSTRUCT and DESCRIBE.",
     },
     "sparql.run": {"da": "Kør forespørgslen", "en": "Run the query"},
+    "sparql.page_size": {"da": "Rækker pr. side", "en": "Rows per page"},
     "sparql.plain_form": {"da": "Enkel formular uden editor", "en": "Plain form without the editor"},
     "sparql.editor_keys": {
         "da": "I editoren kører Ctrl+Enter forespørgslen, Ctrl+Mellemrum giver forslag, og Esc fører videre til "

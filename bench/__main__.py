@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from bench import pages
+from bench import pages, sparql
 
 
 def main() -> None:
@@ -12,6 +12,7 @@ def main() -> None:
     parser.add_argument("--size", default="10k", help="synthetic data size for scale benchmarks (10k, 100k, 1m)")
     parser.parse_args()
     pages.main()
+    sparql.main()
 
 
 if __name__ == "__main__":

@@ -233,6 +233,16 @@ FILTERS = (
     FilterSpec("evidenceLevel", ("evidence-levels",), "evidenceLevels"),
 )
 
+
+def items_link(concept: str, scheme: str) -> str:
+    """The full, paginated list of knowledge items tagged with a concept (narrower included), or ""."""
+    slug = scheme.rstrip("/").rsplit("/", 1)[-1]
+    for spec in FILTERS:
+        if slug in spec.schemes:
+            return "/items?" + urlencode({spec.param: concept})
+    return ""
+
+
 PAGE_SIZE = 20
 MAX_FILTER_VALUES = 10
 _CODE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,39}$")

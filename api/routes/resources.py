@@ -20,6 +20,7 @@ from api import schema_org
 from api.i18n import request_language
 from api.negotiation import DATA_REPRESENTATIONS, HTML, NotAcceptable, Representation, negotiate, split_suffix
 from api.templating import render
+from graph.coverage import items_link
 from graph.resources import ResourceKind, Status, describe, resolve, tombstone
 from graph.serialize import jsonld_context, serialize
 from graph.views import Site, concept_page, ontology_page, record_page, scheme_page
@@ -154,6 +155,8 @@ def resource_response(request: Request, raw_path: str) -> Response:
         "alternates": [(r, path + r.suffix) for r in DATA_REPRESENTATIONS],
         "schema_org": to_schema_org(page, request_language(request)),
     }
+    if resolution.kind == ResourceKind.concept and page.scheme:
+        context["items_link"] = items_link(iri.value, page.scheme.iri)
     response = render(request, template, context)
     return _finish(request, response, rep, path, resolution.replaced_by, resolution.modified, site)
 
