@@ -6,10 +6,13 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 
-from fastapi import FastAPI
+from fastapi import FastAPI, Request
+from fastapi.responses import PlainTextResponse, Response
 from fastapi.staticfiles import StaticFiles
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from api.routes import about, actors, coverage, events, home, resources, search, sparql, sparql_update
+from api.routes import about, actors, coverage, events, graph_store, home, resources, search, sparql, sparql_update
+from api.templating import render
 from graph.config import Settings
 from graph.public_sparql import PublicSparql
 from graph.services import open_services
@@ -50,6 +53,16 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         lifespan=lifespan,
     )
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
+        """Unknown paths get the 404 page (with a search box) in a browser, plain text otherwise."""
+        if exc.status_code == 404 and "text/html" in request.headers.get("accept", ""):
+            return render(request, "notfound.html", {}, status_code=404)
+        return PlainTextResponse(
+            f"{exc.status_code} {exc.detail}\n", status_code=exc.status_code, headers=getattr(exc, "headers", None)
+        )
+
     app.include_router(home.router)
     app.include_router(events.router)  # before resources: /id/event/{id}.ics precedes /id/{rest:path}
     app.include_router(actors.router)
@@ -58,5 +71,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(about.router)  # /about, /.well-known/void, /dumps, /sitemap.xml, /robots.txt
     app.include_router(sparql.router)
     app.include_router(sparql_update.router)
+    app.include_router(graph_store.router)  # /rdf-graph-store (SPARQL 1.1 Graph Store HTTP Protocol)
     app.include_router(resources.router)
     return app

@@ -34,3 +34,11 @@ def test_english_switch_persists_in_a_cookie(data_dir: Path) -> None:
 def test_health(data_dir: Path) -> None:
     with TestClient(create_app(make_settings(data_dir))) as client:
         assert client.get("/health").json() == {"status": "ok"}
+
+
+def test_unknown_paths_get_the_404_page_in_a_browser_and_plain_text_otherwise(data_dir: Path) -> None:
+    with TestClient(create_app(make_settings(data_dir))) as client:
+        page = client.get("/no/such/page", headers={"Accept": "text/html"})
+        assert page.status_code == 404 and 'role="search"' in page.text and '<html lang="da">' in page.text
+        plain = client.get("/no/such/page", headers={"Accept": "application/json"})
+        assert plain.status_code == 404 and plain.text.startswith("404")
