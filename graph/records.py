@@ -9,7 +9,7 @@ Status and provenance go to the ledger in the same unit of work (see `graph.ledg
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 
 from pyoxigraph import BlankNode, Literal, NamedNode, Triple
@@ -159,6 +159,13 @@ class Records:
         self.iris = iris
         self.validator = validator
         self.queries = Queries(iris)
+        #: Called after every committed change to a record: (record IRI, its published triples, or
+        #: None when it left the public dataset). Derived data (the search index) keeps itself current here.
+        self.listeners: list[Callable[[str, list[Triple] | None], None]] = []
+
+    def _notify(self, iri: str, triples: list[Triple] | None) -> None:
+        for listener in self.listeners:
+            listener(iri, triples)
 
     # -- validation ------------------------------------------------------------------------
 
@@ -258,6 +265,7 @@ class Records:
             self.ledger.log(db, record.iri.value, agent, action, source)
             # Last inside the transaction: if the store refuses, the ledger rolls back too.
             self.store.replace_graph(record.iri, triples)
+        self._notify(record.iri.value, triples)
         return action
 
     def withdraw(self, iri: NamedNode, *, agent: str, reason: str, replaced_by: NamedNode | None = None) -> None:
@@ -280,6 +288,7 @@ class Records:
             )
             self.ledger.log(db, iri.value, agent, "withdrawn", reason)
             self.store.update(f"DROP SILENT GRAPH {iri}")
+        self._notify(iri.value, None)
 
     # -- reading ---------------------------------------------------------------------------
 
