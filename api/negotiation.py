@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from graph.media import parse_accept
+
 
 @dataclass(frozen=True)
 class Representation:
@@ -44,26 +46,6 @@ ALIASES = {
 
 class NotAcceptable(Exception):
     """None of the types the client accepts can be given (HTTP 406)."""
-
-
-def parse_accept(header: str) -> list[tuple[str, float, int]]:
-    """(media range, q, position) for each entry of an Accept header, malformed entries skipped."""
-    entries = []
-    for position, part in enumerate(header.split(",")):
-        fields = [f.strip() for f in part.split(";")]
-        media = fields[0].lower()
-        if "/" not in media:
-            continue
-        q = 1.0
-        for param in fields[1:]:
-            name, _, value = param.partition("=")
-            if name.strip().lower() == "q":
-                try:
-                    q = max(0.0, min(1.0, float(value)))
-                except ValueError:
-                    q = 0.0
-        entries.append((media, q, position))
-    return entries
 
 
 def _quality(accept: list[tuple[str, float, int]], rep: Representation) -> tuple[float, int, int]:

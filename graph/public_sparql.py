@@ -21,6 +21,7 @@ import httpx
 import pyoxigraph as ox
 
 from graph.iris import Iris
+from graph.media import parse_accept
 from graph.serialize import serialize as serialize_graph
 from graph.sparql_guard import QueryInfo
 
@@ -64,38 +65,23 @@ class QueryOutcome:
 def choose_format(info: QueryInfo, accept: str | None, format_param: str | None) -> str:
     """The short name of the result format: `format=` wins, then Accept (q-values), then the default."""
     names = GRAPH_FORMATS if info.returns_graph else RESULT_FORMATS
-    aliases = GRAPH_ALIASES if info.returns_graph else RESULT_ALIASES
     if format_param:
         if format_param in names:
             return format_param
         raise PublicQueryError(400, f"unknown format {format_param!r} for this query; use one of {', '.join(names)}")
-    media_types = {(m if isinstance(m, str) else m[0]): n for n, m in names.items()}
-    media_types.update(aliases)
     default = "turtle" if info.returns_graph else "json"
-    if not accept:
-        return default
-    best: tuple[float, int, str] | None = None
-    for position, part in enumerate(accept.split(",")):
-        fields = [f.strip() for f in part.split(";")]
-        media = fields[0].lower()
-        q = 1.0
-        for param in fields[1:]:
-            key, _, value = param.partition("=")
-            if key.strip() == "q":
-                try:
-                    q = float(value)
-                except ValueError:
-                    q = 0.0
-        name = media_types.get(media) or (default if media in ("*/*", "application/*", "text/*") else None)
-        if name and q > 0 and (best is None or (q, -position) > (best[0], -best[1])):
-            best = (q, position, name)
-    if best is None:
-        raise PublicQueryError(
-            406,
-            f"cannot answer this query as {accept}; available: "
-            + ", ".join(m if isinstance(m, str) else m[0] for m in names.values()),
-        )
-    return best[2]
+    by_media = {media_type_of(info, name): name for name in names}
+    by_media.update(GRAPH_ALIASES if info.returns_graph else RESULT_ALIASES)
+    wildcards = ("*/*", "application/*", "text/*")
+    candidates = [
+        (q, -position, by_media.get(media) or default)
+        for media, q, position in parse_accept(accept or "*/*")
+        if q > 0 and (media in by_media or media in wildcards)
+    ]
+    if not candidates:
+        available = ", ".join(media_type_of(info, name) for name in names)
+        raise PublicQueryError(406, f"cannot answer this query as {accept}; available: {available}")
+    return max(candidates)[2]
 
 
 def media_type_of(info: QueryInfo, name: str) -> str:
