@@ -11,7 +11,19 @@ from fastapi.responses import PlainTextResponse, Response
 from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from api.routes import about, actors, coverage, events, graph_store, home, resources, search, sparql, sparql_update
+from api.routes import (
+    about,
+    account,
+    actors,
+    coverage,
+    events,
+    graph_store,
+    home,
+    resources,
+    search,
+    sparql,
+    sparql_update,
+)
 from api.templating import render
 from graph.config import Settings
 from graph.public_sparql import PublicSparql
@@ -64,6 +76,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         )
 
     app.include_router(home.router)
+    app.include_router(account.router)
     app.include_router(events.router)  # before resources: /id/event/{id}.ics precedes /id/{rest:path}
     app.include_router(actors.router)
     app.include_router(search.router)

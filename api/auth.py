@@ -1,10 +1,18 @@
-"""Who may write: `Authorization: Bearer <token>` with a role (reads never need this)."""
+"""Who may write: `Authorization: Bearer <token>` for machines, a login session for people.
+
+Reads never need either. Forms posted with a session must carry the session's CSRF token
+(`csrf` field); bearer-token requests are not open to CSRF (browsers never add that header).
+"""
 
 from __future__ import annotations
 
+import hmac
+
 from fastapi import Request
 
-from graph.accounts import Principal, Role
+from graph.accounts import Principal, Role, Session
+
+SESSION_COOKIE = "amv_session"
 
 
 class AuthError(Exception):
@@ -18,14 +26,40 @@ class AuthError(Exception):
         return {"WWW-Authenticate": 'Bearer realm="arbejdsmiljoviden"'} if self.status == 401 else {}
 
 
-def require_role(request: Request, role: Role) -> Principal:
+def current_session(request: Request) -> Session | None:
+    secret = request.cookies.get(SESSION_COOKIE)
+    return request.app.state.services.accounts.session(secret) if secret else None
+
+
+def current_principal(request: Request, *, allow_session: bool = True) -> Principal | None:
     header = request.headers.get("authorization", "")
     scheme, _, token = header.partition(" ")
-    if scheme.lower() != "bearer" or not token.strip():
-        raise AuthError(401, "This needs a token: send `Authorization: Bearer <token>` (see `amv token create`).")
-    principal = request.app.state.services.accounts.authenticate(token.strip())
+    if header:
+        if scheme.lower() != "bearer" or not token.strip():
+            raise AuthError(401, "Use `Authorization: Bearer <token>` (see `amv token create`).")
+        principal = request.app.state.services.accounts.authenticate(token.strip())
+        if principal is None:
+            raise AuthError(401, "The token is not valid (unknown, mistyped or revoked).")
+        return principal
+    session = current_session(request) if allow_session else None
+    return session.principal if session else None
+
+
+def require_role(request: Request, role: Role, *, allow_session: bool = False) -> Principal:
+    """The caller, if they have at least `role`. Machine endpoints take tokens only; HTML forms pass
+    `allow_session=True` and must also call `check_csrf`."""
+    principal = current_principal(request, allow_session=allow_session)
     if principal is None:
-        raise AuthError(401, "The token is not valid (unknown, mistyped or revoked).")
+        raise AuthError(401, "This needs a token (`Authorization: Bearer <token>`, see `amv token create`) or a login.")
     if not principal.role.at_least(role):
-        raise AuthError(403, f"This needs the {role.value} role; the token has the {principal.role.value} role.")
+        raise AuthError(403, f"This needs the {role.value} role; you have the {principal.role.value} role.")
     return principal
+
+
+def check_csrf(request: Request, submitted: str | None) -> None:
+    """A form posted with a login session must carry that session's CSRF token."""
+    if request.headers.get("authorization"):
+        return
+    session = current_session(request)
+    if session is None or not submitted or not hmac.compare_digest(session.csrf, submitted):
+        raise AuthError(403, "The form has expired or did not come from this site; reload the page and try again.")

@@ -288,6 +288,30 @@ def token_revoke(token_id: Annotated[str, typer.Argument(help="The token's id (s
     out.print(f"revoked: {escape(token_id)}")
 
 
+user_app = typer.Typer(help="People who log in to the web (contributors, editors, admins).", no_args_is_help=True)
+app.add_typer(user_app, name="user")
+
+
+@user_app.command("add")
+def user_add(
+    email: Annotated[str, typer.Argument(help="E-mail address; the login name.")],
+    name: Annotated[str, typer.Option("--name", help="Full name, shown in the history.")],
+    role: Annotated[Role, typer.Option("--role", help="contributor, editor or admin.")] = Role.contributor,
+    password_stdin: Annotated[
+        bool, typer.Option("--password-stdin", help="Read the password from standard input (for scripts).")
+    ] = False,
+) -> None:
+    """Add a person who can log in. The password is asked for (or read from stdin), never an argument."""
+    password = sys.stdin.readline().rstrip("\n") if password_stdin else getpass.getpass("Password: ")
+    with _services() as services:
+        try:
+            services.accounts.add_user(email, name, role, password)
+        except ValueError as exc:
+            console.print(f"[red]error:[/red] {escape(str(exc))}")
+            raise typer.Exit(EXIT_REJECTED) from exc
+    out.print(f"user added: {escape(email.strip().lower())} ({role.value})")
+
+
 def main() -> None:
     app()
 

@@ -10,7 +10,7 @@ entry, history); one it empties is withdrawn (its IRI keeps a tombstone). Other 
 from __future__ import annotations
 
 import fcntl
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -45,12 +45,24 @@ class WriteResult:
     withdrawn_records: list[str] = field(default_factory=list)
 
 
-def written_graphs(update: str) -> set[str] | str:
-    """The IRIs of the named graphs an update may write to, or ALL; refuses LOAD and bad syntax."""
+def _operations(update: str) -> list[object]:
     try:
-        operations = translateUpdate(parseUpdate(update)).algebra
+        return list(translateUpdate(parseUpdate(update)).algebra)
     except Exception as exc:  # noqa: BLE001 - rdflib raises many kinds of parse errors
         raise WriteRefused(400, f"The update is not valid SPARQL 1.1 Update: {exc}") from None
+
+
+def _part(op: object, name: str) -> object:
+    """A part of an rdflib algebra node, or None (CompValue.get answers a missing key with its name)."""
+    return op[name] if name in op else None  # type: ignore[operator, index]  # noqa: SIM401 - CompValue.get differs
+
+
+def written_graphs(update: str) -> set[str] | str:
+    """The IRIs of the named graphs an update may write to, or ALL; refuses LOAD and bad syntax."""
+    return _written_graphs(_operations(update))
+
+
+def _written_graphs(operations: list[object]) -> set[str] | str:
     graphs: set[str] = set()
 
     def graph_ref(ref: object) -> None:
@@ -61,7 +73,7 @@ def written_graphs(update: str) -> set[str] | str:
             graphs.add(ALL)
 
     for op in operations:
-        name = op.name
+        name = op.name  # type: ignore[attr-defined]
         if name == "Load":
             raise WriteRefused(
                 403,
@@ -69,21 +81,30 @@ def written_graphs(update: str) -> set[str] | str:
                 "Send the data in the request instead (Graph Store Protocol or INSERT DATA).",
             )
         if name in ("InsertData", "DeleteData", "DeleteWhere"):
-            for g in op.get("quads") or {}:
+            for g in _part(op, "quads") or {}:
                 graph_ref(g)
         elif name == "Modify":
-            graph_ref(op.get("withClause"))
+            graph_ref(_part(op, "withClause"))
             for part in ("delete", "insert"):
-                for g in (op.get(part) or {}).get("quads") or {}:
+                clause = _part(op, part)
+                for g in (_part(clause, "quads") if clause is not None else None) or {}:
                     graph_ref(g)
         elif name in ("Clear", "Drop"):
-            graph_ref(op.get("graphiri"))
+            graph_ref(_part(op, "graphiri"))
         elif name in ("Add", "Copy", "Move"):
-            source, target = op.get("graph")
+            source, target = _part(op, "graph")  # type: ignore[misc]
             graph_ref(target)
             if name == "Move":
                 graph_ref(source)
     return ALL if ALL in graphs else graphs
+
+
+def _names_its_dataset(operations: list[object]) -> bool:
+    """True when an operation has USING, USING NAMED or WITH (then the protocol's using-* must not be sent)."""
+    return any(
+        op.name == "Modify" and (_part(op, "using") or _part(op, "withClause") is not None)  # type: ignore[attr-defined]
+        for op in operations
+    )
 
 
 @contextmanager
@@ -98,9 +119,34 @@ def write_lock(data_dir: Path) -> Iterator[None]:
             fcntl.flock(handle, fcntl.LOCK_UN)
 
 
-def apply_update(services: Services, update: str, *, agent: str) -> WriteResult:
-    """Apply a SPARQL Update for an editor, with the record rules above; raises WriteRefused."""
-    targets = written_graphs(update)
+def apply_update(
+    services: Services,
+    update: str,
+    *,
+    agent: str,
+    using_graphs: Sequence[str] = (),
+    using_named_graphs: Sequence[str] = (),
+    written: set[str] | None = None,
+    source: str = "sparql-update",
+) -> WriteResult:
+    """Apply a SPARQL Update for an editor, with the record rules above; raises WriteRefused.
+
+    `using_graphs` / `using_named_graphs` are the protocol's `using-graph-uri` / `using-named-graph-uri`
+    (refused with USING, USING NAMED or WITH in the update, as SPARQL 1.1 Protocol requires).
+    `written` is for callers that built the update themselves from parsed data (the Graph Store
+    Protocol): the exact IRIs of the graphs it writes, which spares parsing a large INSERT DATA.
+    """
+    if written is not None:
+        targets: set[str] | str = written
+    else:
+        operations = _operations(update)
+        targets = _written_graphs(operations)
+        if (using_graphs or using_named_graphs) and _names_its_dataset(operations):
+            raise WriteRefused(
+                400,
+                "using-graph-uri / using-named-graph-uri cannot be combined with USING, USING NAMED or WITH "
+                "in the update: name the dataset in one place only.",
+            )
     iris = services.iris
     with write_lock(services.settings.data_dir):
         if targets == ALL:
@@ -109,7 +155,7 @@ def apply_update(services: Services, update: str, *, agent: str) -> WriteResult:
             record_graphs = [NamedNode(g) for g in sorted(targets) if iris.parse_record(g)]
         before = {g: services.store.graph_triples(g) for g in record_graphs}
         try:
-            services.store.update(update)
+            services.store.update(update, using_graphs=using_graphs, using_named_graphs=using_named_graphs)
         except QueryError as exc:
             raise WriteRefused(400, f"The store refused the update: {exc}") from None
         if targets == ALL:
@@ -121,7 +167,7 @@ def apply_update(services: Services, update: str, *, agent: str) -> WriteResult:
         after = {g: services.store.graph_triples(g) for g in record_graphs}
         changed = [g for g in record_graphs if set(before[g]) != set(after[g])]
         try:
-            return _settle(services, changed, after, agent=agent)
+            return _settle(services, changed, after, agent=agent, source=source)
         except WriteRefused:
             for graph in changed:
                 services.store.replace_graph(graph, before[graph])
@@ -129,7 +175,12 @@ def apply_update(services: Services, update: str, *, agent: str) -> WriteResult:
 
 
 def _settle(
-    services: Services, changed: list[NamedNode], after: dict[NamedNode, list[Triple]], *, agent: str
+    services: Services,
+    changed: list[NamedNode],
+    after: dict[NamedNode, list[Triple]],
+    *,
+    agent: str,
+    source: str,
 ) -> WriteResult:
     """Validate and record what a write did to record graphs (raises WriteRefused to undo it)."""
     iris = services.iris
@@ -168,7 +219,7 @@ def _settle(
     if problems:
         raise WriteRefused(422, "The write breaks the record rules; nothing was changed.", problems)
     for record in records:
-        services.records.publish(record, agent=agent, source="sparql-update")
+        services.records.publish(record, agent=agent, source=source)
         result.changed_records.append(record.iri.value)
     for graph in emptied:
         entry = services.ledger.get(graph.value)

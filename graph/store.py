@@ -17,7 +17,7 @@ from __future__ import annotations
 import json
 import os
 from abc import ABC, abstractmethod
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import IO
 
@@ -58,11 +58,18 @@ class Store(ABC):
         """Run a CONSTRUCT or DESCRIBE query."""
 
     @abstractmethod
-    def update(self, update: str) -> None:
-        """Run a SPARQL Update as one transaction: all of it is applied or none."""
+    def update(self, update: str, *, using_graphs: Sequence[str] = (), using_named_graphs: Sequence[str] = ()) -> None:
+        """Run a SPARQL Update as one transaction: all of it is applied or none.
+
+        `using_graphs` / `using_named_graphs` are the protocol's `using-graph-uri` and
+        `using-named-graph-uri`: the dataset the WHERE clauses see (like USING / USING NAMED)."""
 
     @abstractmethod
     def named_graphs(self) -> list[NamedNode]: ...
+
+    @abstractmethod
+    def default_graph_triples(self) -> list[Triple]:
+        """The triples of the store's own default graph (not the union that queries see)."""
 
     def replace_graph(self, graph: NamedNode, triples: Iterable[Triple]) -> None:
         """Make `graph` hold exactly `triples`, in one transaction (readers see old or new, never half)."""
@@ -153,7 +160,12 @@ class EmbeddedStore(Store):
             raise QueryError("not a CONSTRUCT or DESCRIBE query")
         return list(result)  # type: ignore[call-overload]
 
-    def update(self, update: str) -> None:
+    def update(self, update: str, *, using_graphs: Sequence[str] = (), using_named_graphs: Sequence[str] = ()) -> None:
+        if using_graphs or using_named_graphs:
+            raise QueryError(
+                "using-graph-uri / using-named-graph-uri need the store server (`amv serve` or AMV_STORE_URL); "
+                "write USING / USING NAMED in the update instead"
+            )
         try:
             self._store.update(update)
         except SyntaxError as exc:
@@ -163,6 +175,9 @@ class EmbeddedStore(Store):
 
     def named_graphs(self) -> list[NamedNode]:
         return [g for g in self._store.named_graphs() if isinstance(g, NamedNode)]
+
+    def default_graph_triples(self) -> list[Triple]:
+        return [q.triple for q in self._store.quads_for_pattern(None, None, None, DefaultGraph())]
 
     def bulk_load_file(self, path: Path, format: ox.RdfFormat) -> None:
         """Raw bulk load of a quad file (used by benchmarks and `amv restore`)."""
@@ -190,6 +205,7 @@ class RemoteStore(Store):
         query_url: str,
         update_url: str | None = None,
         *,
+        graph_store_url: str | None = None,
         timeout: float = 60.0,
     ) -> None:
         base = query_url.rstrip("/")
@@ -201,13 +217,16 @@ class RemoteStore(Store):
             self.query_url = base + "/query"
             root = base
         self.update_url = update_url or root + "/update"
+        # SPARQL 1.1 Graph Store Protocol endpoint (Oxigraph's layout); used only to read the
+        # store's own default graph, which queries over the union default graph cannot isolate.
+        self.graph_store_url = graph_store_url or root + "/store"
         self._http = httpx.Client(timeout=timeout)
 
     @property
     def query_endpoint(self) -> str | None:
         return self.query_url
 
-    def _post(self, url: str, data: dict[str, str], accept: str) -> httpx.Response:
+    def _post(self, url: str, data: Mapping[str, str | list[str]], accept: str) -> httpx.Response:
         try:
             response = self._http.post(url, data=data, headers={"Accept": accept})
         except httpx.HTTPError as exc:
@@ -236,8 +255,24 @@ class RemoteStore(Store):
         response = self._post(self.query_url, {"query": query}, N_TRIPLES)
         return [q.triple for q in ox.parse(response.content, format=ox.RdfFormat.N_TRIPLES)]
 
-    def update(self, update: str) -> None:
-        self._post(self.update_url, {"update": update}, "*/*")
+    def update(self, update: str, *, using_graphs: Sequence[str] = (), using_named_graphs: Sequence[str] = ()) -> None:
+        data: dict[str, str | list[str]] = {"update": update}
+        if using_graphs:
+            data["using-graph-uri"] = list(using_graphs)
+        if using_named_graphs:
+            data["using-named-graph-uri"] = list(using_named_graphs)
+        self._post(self.update_url, data, "*/*")
+
+    def default_graph_triples(self) -> list[Triple]:
+        try:
+            response = self._http.get(self.graph_store_url + "?default", headers={"Accept": N_TRIPLES})
+        except httpx.HTTPError as exc:
+            raise StoreError(f"store at {self.graph_store_url} unreachable: {exc}") from exc
+        if response.status_code == 404:
+            return []
+        if response.status_code >= 300:
+            raise StoreError(f"store at {self.graph_store_url} answered {response.status_code}: {response.text[:500]}")
+        return [q.triple for q in ox.parse(response.content, format=ox.RdfFormat.N_TRIPLES)]
 
     def named_graphs(self) -> list[NamedNode]:
         rows = self.select("SELECT DISTINCT ?g WHERE { GRAPH ?g {} }")

@@ -154,7 +154,11 @@ def service_description_or_page(request: Request, fmt_param: str | None) -> Resp
     except NotAcceptable:
         return error(406, "The service description is available as Turtle, JSON-LD, RDF/XML or N-Triples.")
     if rep == HTML:
-        return query_page(request)
+        if "text/html" in (accept or "") or "application/xhtml+xml" in (accept or ""):
+            return query_page(request)
+        # A client that takes anything (`*/*`) but names no HTML is a program: the SPARQL 1.1
+        # Service Description must be available in RDF at the endpoint, so it gets Turtle.
+        rep = negotiate("text/turtle")
     endpoint = str(request.url_for("sparql"))
     triples = service_description(services.iris, endpoint, public_sparql(request) is not None)
     body = serialize(triples, rep.key, services.iris, context_url=str(request.url_for("jsonld_context")))
