@@ -6,7 +6,7 @@ SIZE   ?= 10k
 HOST   ?= 127.0.0.1
 PORT   ?= 8000
 
-.PHONY: install serve test bench lint vocabularies clean
+.PHONY: install serve test bench lint vocabularies static clean
 
 # Install into .venv when pyproject.toml changed since the last install.
 $(VENV)/.installed: pyproject.toml
@@ -38,6 +38,11 @@ lint: install
 ## vocabularies: regenerate the industry schemes from ../shared/data (reviewed output is committed)
 vocabularies: install
 	$(BIN)/python scripts/build_industries.py
+
+## static: refresh the vendored YASGUI files in api/static/vendor from npm (committed; only for upgrades)
+static: install
+	npm ci --no-audit --no-fund
+	$(BIN)/python scripts/vendor_static.py
 
 clean:
 	rm -rf var .pytest_cache
