@@ -23,6 +23,7 @@ from api.routes import (
     search,
     sparql,
     sparql_update,
+    submissions,
 )
 from api.templating import render
 from graph.config import Settings
@@ -77,6 +78,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     app.include_router(home.router)
     app.include_router(account.router)
+    app.include_router(submissions.router)
     app.include_router(events.router)  # before resources: /id/event/{id}.ics precedes /id/{rest:path}
     app.include_router(actors.router)
     app.include_router(search.router)

@@ -42,6 +42,22 @@ CREATE TABLE IF NOT EXISTS history (
     detail TEXT
 );
 CREATE INDEX IF NOT EXISTS history_iri ON history (iri, id);
+CREATE TABLE IF NOT EXISTS submissions (
+    id            TEXT PRIMARY KEY,  -- opaque submission id (a record may have many versions)
+    iri           TEXT NOT NULL,     -- the record it proposes (new, or a new version of a published one)
+    kind          TEXT NOT NULL,
+    status        TEXT NOT NULL,     -- pending | approved | rejected
+    title         TEXT NOT NULL,
+    content       TEXT NOT NULL,     -- N-Triples of the proposed record
+    submitted_by  TEXT NOT NULL,
+    submitted_at  TEXT NOT NULL,
+    client_key    TEXT,              -- the client's idempotency key, unique per submitter
+    decided_by    TEXT,
+    decided_at    TEXT,
+    reason        TEXT
+);
+CREATE UNIQUE INDEX IF NOT EXISTS submissions_client_key ON submissions (submitted_by, client_key);
+CREATE INDEX IF NOT EXISTS submissions_status ON submissions (status, submitted_at);
 """
 
 
@@ -94,6 +110,11 @@ class Ledger:
         self._db.execute("PRAGMA synchronous=FULL")
         self._db.execute("PRAGMA busy_timeout=10000")
         self._db.executescript(SCHEMA)
+
+    @property
+    def db(self) -> sqlite3.Connection:
+        """The connection, for modules that keep their tables in the ledger (submissions)."""
+        return self._db
 
     @contextmanager
     def transaction(self) -> Iterator[sqlite3.Connection]:

@@ -8,6 +8,7 @@ Status and provenance go to the ledger in the same unit of work (see `graph.ledg
 
 from __future__ import annotations
 
+import sqlite3
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
@@ -236,8 +237,19 @@ class Records:
             )
         return outcomes
 
-    def publish(self, record: Record, *, agent: str, source: str | None = None, approved_by: str | None = None) -> str:
-        """Write a validated record as published: its graph and its ledger entry, as one unit."""
+    def publish(
+        self,
+        record: Record,
+        *,
+        agent: str,
+        source: str | None = None,
+        approved_by: str | None = None,
+        submitted_by: str | None = None,
+        within: Callable[[sqlite3.Connection], None] | None = None,
+    ) -> str:
+        """Write a validated record as published: its graph and its ledger entry, as one unit.
+
+        `within` runs inside the same ledger transaction (e.g. marking a submission approved)."""
         entry = self.ledger.get(record.iri.value)
         timestamp = now()
         created = entry.created if entry else timestamp
@@ -257,12 +269,14 @@ class Records:
                     title=record.title(),
                     created=created,
                     modified=timestamp,
-                    submitted_by=entry.submitted_by if entry and entry.submitted_by else agent,
+                    submitted_by=entry.submitted_by if entry and entry.submitted_by else (submitted_by or agent),
                     approved_by=approved_by or agent,
                     source=source,
                 ),
             )
             self.ledger.log(db, record.iri.value, agent, action, source)
+            if within is not None:
+                within(db)
             # Last inside the transaction: if the store refuses, the ledger rolls back too.
             self.store.replace_graph(record.iri, triples)
         self._notify(record.iri.value, triples)

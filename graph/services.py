@@ -14,6 +14,7 @@ from graph.ledger import Ledger
 from graph.records import Records
 from graph.sparql import Queries
 from graph.store import Store, open_store
+from graph.submissions import Submissions
 from graph.validation import Validator
 
 
@@ -27,6 +28,7 @@ class Services:
     queries: Queries = field(init=False)
     validator: Validator = field(init=False)
     records: Records = field(init=False)
+    submissions: Submissions = field(init=False)
 
     def __post_init__(self) -> None:
         self.accounts = Accounts(self.settings.ledger_path)
@@ -34,6 +36,7 @@ class Services:
         self.queries = Queries(self.iris)
         self.validator = Validator(self.iris)
         self.records = Records(self.store, self.ledger, self.iris, self.validator)
+        self.submissions = Submissions(self.records)
 
     def close(self) -> None:
         self.store.close()

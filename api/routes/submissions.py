@@ -1,0 +1,255 @@
+"""The submission API (partners automate against these exact routes).
+
+`POST /api/submissions` (contributor token) takes one record as simple JSON, JSON-LD, Turtle,
+N-Triples or RDF/XML and answers 201 with `Location` and `{id, iri, status: "pending", …}`;
+`Idempotency-Key` makes resubmission safe. `GET /api/submissions/{id}` shows its status to its
+submitter and to editors; editors `POST …/approve` and `…/reject` (with a reason).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import JSONResponse, Response
+
+from api.auth import AuthError, require_role
+from graph.accounts import Principal, Role
+from graph.submissions import (
+    RDF_MEDIA_TYPES,
+    Submission,
+    SubmissionRefused,
+    record_from_json,
+    record_from_rdf,
+)
+
+router = APIRouter(prefix="/api/submissions", tags=["submissions"])
+
+MAX_BODY = 1_000_000  # bytes: one record is a few kB
+
+EXAMPLE_ITEM = {
+    "type": "item",
+    "title": {"da": "Ro på stuen – guide til et lavere lydniveau i vuggestuen",
+              "en": "Calm in the room – a guide to lower noise in nurseries"},
+    "description": {"da": "Sådan kan personalet sænke lydniveauet i hverdagen med enkle tiltag."},
+    "knowledgeType": "04",
+    "factors": ["5.1"],
+    "industries": ["88.91"],
+    "issued": "2026-10-01",
+    "languages": ["da"],
+    "url": "https://example.org/vejledning-stoej",
+}
+EXAMPLE_TURTLE = """@prefix amv: <https://w3id.org/arbejdsmiljoviden/ontology#> .
+@prefix dct: <http://purl.org/dc/terms/> .
+[] a amv:Problem ;
+   dct:title "Tunge løft i hjemmeplejen"@da ;
+   dct:description "Forflytning af borgere uden hjælpemidler."@da ;
+   amv:factor <https://w3id.org/arbejdsmiljoviden/vocab/factors/1.1> ."""
+
+SUBMIT_DOC: dict[str, Any] = {
+    "requestBody": {
+        "required": True,
+        "content": {
+            "application/json": {
+                "schema": {
+                    "type": "object",
+                    "description": "The simple JSON schema (see graph/submissions.py)",
+                    "required": ["type", "title"],
+                },
+                "examples": {"knowledge item": {"value": EXAMPLE_ITEM}},
+            },
+            "text/turtle": {"schema": {"type": "string"}, "examples": {"problem": {"value": EXAMPLE_TURTLE}}},
+            "application/ld+json": {"schema": {"type": "object"}},
+            "application/n-triples": {"schema": {"type": "string"}},
+            "application/rdf+xml": {"schema": {"type": "string"}},
+        },
+    },
+    "parameters": [
+        {
+            "name": "Idempotency-Key",
+            "in": "header",
+            "required": False,
+            "schema": {"type": "string", "maxLength": 200},
+            "description": "A key of your choice; sending the same submission again with it creates nothing new.",
+        }
+    ],
+    "responses": {
+        "201": {
+            "description": "Queued for review",
+            "content": {
+                "application/json": {
+                    "example": {
+                        "id": "q8r4m2xz",
+                        "iri": "https://w3id.org/arbejdsmiljoviden/id/item/k7m2p9qx",
+                        "type": "item",
+                        "status": "pending",
+                        "title": "Støj i daginstitutioner – en vejledning",
+                        "location": "/api/submissions/q8r4m2xz",
+                    }
+                }
+            },
+        },
+        "200": {"description": "The same submission again (same Idempotency-Key): nothing new was created"},
+        "401": {"description": "No or unknown token"},
+        "403": {"description": "The token lacks the contributor role"},
+        "409": {"description": "Idempotency-Key reused for different content, or the record is not open for changes"},
+        "413": {"description": "Body larger than 1 MB"},
+        "415": {"description": "Unsupported Content-Type"},
+        "422": {
+            "description": "Field errors; nothing was stored",
+            "content": {
+                "application/json": {
+                    "example": {
+                        "error": "The record breaks the rules; nothing was stored.",
+                        "errors": [
+                            {
+                                "field": "factors",
+                                "path": "https://w3id.org/arbejdsmiljoviden/ontology#factor",
+                                "rule": "sh:MinCountConstraintComponent",
+                                "messages": {
+                                    "da": "Angiv mindst én arbejdsmiljøfaktor.",
+                                    "en": "Give at least one work-environment factor.",
+                                },
+                            }
+                        ],
+                    }
+                }
+            },
+        },
+    },
+}
+
+
+def _problem(
+    status: int, message: str, errors: list[dict[str, Any]] | None = None, headers: dict[str, str] | None = None
+) -> JSONResponse:
+    body: dict[str, Any] = {"error": message}
+    if errors is not None:
+        body["errors"] = errors
+    return JSONResponse(body, status_code=status, headers=headers)
+
+
+def _visible(submission: Submission | None, principal: Principal) -> bool:
+    return submission is not None and (
+        principal.role.at_least(Role.editor) or submission.submitted_by == principal.agent
+    )
+
+
+def _path(submission: Submission) -> str:
+    return f"/api/submissions/{submission.id}"
+
+
+@router.post("", status_code=201, openapi_extra=SUBMIT_DOC, summary="Submit one record for review")
+async def submit(request: Request) -> Response:
+    services = request.app.state.services
+    try:
+        principal = require_role(request, Role.contributor)
+    except AuthError as exc:
+        return _problem(exc.status, exc.message, headers=exc.headers)
+    body = await request.body()
+    if len(body) > MAX_BODY:
+        return _problem(413, f"The body is larger than {MAX_BODY:,} bytes; send one record per submission.")
+    media = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    key = request.headers.get("idempotency-key") or None
+    if key is not None and len(key) > 200:
+        return _problem(400, "Idempotency-Key is longer than 200 characters.")
+    try:
+        if media == "application/json":
+            try:
+                data = json.loads(body)
+            except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as exc:
+                return _problem(400, f"The body is not valid JSON: {exc}")
+            record = record_from_json(data, services.iris)
+        elif media in RDF_MEDIA_TYPES:
+            record = record_from_rdf(body, media, services.iris)
+        else:
+            return _problem(
+                415,
+                "Send application/json (simple schema), application/ld+json, text/turtle, "
+                "application/n-triples or application/rdf+xml.",
+            )
+        submission, created = await asyncio.to_thread(
+            services.submissions.submit, record, agent=principal.agent, client_key=key
+        )
+    except SubmissionRefused as exc:
+        return _problem(exc.status, exc.message, exc.errors if exc.status == 422 else None)
+    return JSONResponse(
+        submission.as_json(_path(submission)),
+        status_code=201 if created else 200,
+        headers={"Location": _path(submission)},
+    )
+
+
+@router.get("", summary="Submissions: editors see the review queue, contributors their own")
+def list_submissions(request: Request, type: str | None = None) -> Response:  # noqa: A002 - API parameter
+    services = request.app.state.services
+    try:
+        principal = require_role(request, Role.contributor)
+    except AuthError as exc:
+        return _problem(exc.status, exc.message, headers=exc.headers)
+    queue = [s for s in services.submissions.queue(kind=type) if _visible(s, principal)]
+    return JSONResponse({"total": len(queue), "submissions": [s.as_json(_path(s)) for s in queue]})
+
+
+@router.get("/{submission_id}", summary="The status of one submission")
+def get_submission(request: Request, submission_id: str) -> Response:
+    services = request.app.state.services
+    try:
+        principal = require_role(request, Role.contributor)
+    except AuthError as exc:
+        return _problem(exc.status, exc.message, headers=exc.headers)
+    submission = services.submissions.get(submission_id)
+    if not _visible(submission, principal):
+        return _problem(404, f"No submission {submission_id} that you can see.")
+    assert submission is not None
+    return JSONResponse(submission.as_json(_path(submission)))
+
+
+@router.post("/{submission_id}/approve", summary="Approve: the record is published at once (editors)")
+async def approve(request: Request, submission_id: str) -> Response:
+    services = request.app.state.services
+    try:
+        principal = require_role(request, Role.editor)
+        submission = await asyncio.to_thread(services.submissions.approve, submission_id, editor=principal.agent)
+    except AuthError as exc:
+        return _problem(exc.status, exc.message, headers=exc.headers)
+    except SubmissionRefused as exc:
+        return _problem(exc.status, exc.message, exc.errors if exc.status == 422 else None)
+    return JSONResponse(submission.as_json(_path(submission)))
+
+
+@router.post(
+    "/{submission_id}/reject",
+    summary="Reject with a reason (editors)",
+    openapi_extra={
+        "requestBody": {
+            "required": True,
+            "content": {
+                "application/json": {
+                    "schema": {"type": "object", "required": ["reason"], "properties": {"reason": {"type": "string"}}},
+                    "example": {"reason": "Findes allerede som vidensressource q8r4m2xz."},
+                }
+            },
+        }
+    },
+)
+async def reject(request: Request, submission_id: str) -> Response:
+    services = request.app.state.services
+    try:
+        principal = require_role(request, Role.editor)
+        try:
+            reason = json.loads(await request.body()).get("reason", "")
+        except (ValueError, AttributeError):
+            return _problem(400, 'Send {"reason": "..."} as JSON.')
+        if not isinstance(reason, str):
+            return _problem(422, "reason must be text")
+        submission = await asyncio.to_thread(
+            services.submissions.reject, submission_id, editor=principal.agent, reason=reason
+        )
+    except AuthError as exc:
+        return _problem(exc.status, exc.message, headers=exc.headers)
+    except SubmissionRefused as exc:
+        return _problem(exc.status, exc.message, exc.errors if exc.status == 422 else None)
+    return JSONResponse(submission.as_json(_path(submission)))
