@@ -63,8 +63,9 @@ class Submission:
     decided_at: str | None = None
     reason: str | None = None
 
-    def as_json(self, path: str) -> dict[str, Any]:
+    def as_json(self, path: str, warnings: Sequence[dict[str, Any]] = ()) -> dict[str, Any]:
         return {
+            "warnings": list(warnings),
             "id": self.id,
             "iri": self.iri,
             "type": self.kind,
@@ -355,9 +356,14 @@ class Submissions:
     def iris(self) -> Iris:
         return self.records.iris
 
-    def submit(self, record: Record, *, agent: str, client_key: str | None = None) -> tuple[Submission, bool]:
+    def submit(
+        self, record: Record, *, agent: str, client_key: str | None = None, may_revise: bool = False
+    ) -> tuple[Submission, bool]:
         """Validate and queue a record; returns (submission, created). A repeated client key returns
-        the first submission (created False) when the content is the same, and 409 when it differs."""
+        the first submission (created False) when the content is the same, and 409 when it differs.
+
+        A submission for a published record proposes a new version (the published one stays until
+        approved); only the record's contributor may do so, or anyone with `may_revise` (editors)."""
         content = ox.serialize(sorted(record.triples, key=str), format=ox.RdfFormat.N_TRIPLES).decode()
         if client_key:
             known = self._by_client_key(agent, client_key)
@@ -369,6 +375,12 @@ class Submissions:
         if entry is not None and entry.status != RecordStatus.published:
             raise SubmissionRefused(
                 409, f"{record.iri.value} exists and is {entry.status.value}; it cannot be resubmitted."
+            )
+        if entry is not None and not may_revise and entry.submitted_by != agent:
+            raise SubmissionRefused(
+                403,
+                f"{record.iri.value} was contributed by someone else; only its contributor or an editor "
+                "may propose a new version.",
             )
         found = self.records.validate([record]).get(record.iri.value, [])
         errors = [_violation_json(v, self.iris) for v in found if v.is_violation]
@@ -403,6 +415,30 @@ class Submissions:
             )
             self.records.ledger.log(db, submission.iri, agent, "submitted", submission.id)
         return submission, True
+
+    def possible_duplicates(self, record: Record) -> list[dict[str, Any]]:
+        """Published records with the same web address or title: a warning, not a refusal."""
+        url = next((t.object for t in record.triples if t.predicate.value == SCHEMA + "url"), None)
+        titles = sorted(
+            {
+                t.object.value.strip().lower()
+                for t in record.triples
+                if t.predicate.value == DCT + "title" and isinstance(t.object, Literal)
+            }
+        )
+        rows = self.records.store.select(
+            self.records.queries(
+                "possible-duplicates",
+                recordClass=self.iris.record_class(record.kind),
+                url=url if isinstance(url, NamedNode) else NamedNode("urn:amv:none"),
+                titles=[Literal(t) for t in titles] or [Literal("")],
+            )
+        )
+        return [
+            {"iri": r["record"].value, "reason": r["reason"].value}
+            for r in rows
+            if r["record"].value != record.iri.value
+        ]
 
     def get(self, submission_id: str) -> Submission | None:
         row = self._db.execute("SELECT * FROM submissions WHERE id = ?", (submission_id,)).fetchone()

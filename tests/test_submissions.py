@@ -155,3 +155,30 @@ def test_openapi_documents_the_routes_with_examples(client: TestClient) -> None:
         "/api/submissions/{submission_id}/reject",
     ):
         assert path in spec["paths"]
+
+
+def test_possible_duplicates_are_flagged_by_url_and_title(client: TestClient) -> None:
+    headers = bearer(client, Role.contributor)
+    first = client.post("/api/submissions", json=EXAMPLE_ITEM, headers=headers).json()
+    client.post(f"/api/submissions/{first['id']}/approve", headers=bearer(client, Role.editor))
+    twin = {**EXAMPLE_ITEM, "title": {"da": EXAMPLE_ITEM["title"]["da"].upper()}}  # type: ignore[index]
+    second = client.post("/api/submissions", json=twin, headers=headers)
+    assert second.status_code == 201
+    reasons = {(w["iri"], w["reason"]) for w in second.json()["warnings"]}
+    assert {(first["iri"], "url"), (first["iri"], "title")} <= reasons
+
+
+def test_new_versions_of_a_published_record_only_by_its_contributor_or_an_editor(client: TestClient) -> None:
+    owner, stranger = bearer(client, Role.contributor, "owner"), bearer(client, Role.contributor, "stranger")
+    item = {**EXAMPLE_ITEM, "id": "v3rs10nx"}
+    created = client.post("/api/submissions", json=item, headers=owner).json()
+    client.post(f"/api/submissions/{created['id']}/approve", headers=bearer(client, Role.editor))
+    revised = {**item, "title": {"da": "Ny udgave af guiden"}}
+    assert client.post("/api/submissions", json=revised, headers=stranger).status_code == 403
+    pending = client.post("/api/submissions", json=revised, headers=owner)
+    assert pending.status_code == 201
+    # The published version stays until the new one is approved.
+    page = client.get(public_path(created["iri"])).text
+    assert "Ro på stuen" in page and "Ny udgave" not in page
+    client.post(f"/api/submissions/{pending.json()['id']}/approve", headers=bearer(client, Role.editor))
+    assert "Ny udgave af guiden" in client.get(public_path(created["iri"])).text

@@ -31,8 +31,10 @@ MAX_BODY = 1_000_000  # bytes: one record is a few kB
 
 EXAMPLE_ITEM = {
     "type": "item",
-    "title": {"da": "Ro på stuen – guide til et lavere lydniveau i vuggestuen",
-              "en": "Calm in the room – a guide to lower noise in nurseries"},
+    "title": {
+        "da": "Ro på stuen – guide til et lavere lydniveau i vuggestuen",
+        "en": "Calm in the room – a guide to lower noise in nurseries",
+    },
     "description": {"da": "Sådan kan personalet sænke lydniveauet i hverdagen med enkle tiltag."},
     "knowledgeType": "04",
     "factors": ["5.1"],
@@ -171,12 +173,17 @@ async def submit(request: Request) -> Response:
                 "application/n-triples or application/rdf+xml.",
             )
         submission, created = await asyncio.to_thread(
-            services.submissions.submit, record, agent=principal.agent, client_key=key
+            services.submissions.submit,
+            record,
+            agent=principal.agent,
+            client_key=key,
+            may_revise=principal.role.at_least(Role.editor),
         )
+        warnings = await asyncio.to_thread(services.submissions.possible_duplicates, record)
     except SubmissionRefused as exc:
         return _problem(exc.status, exc.message, exc.errors if exc.status == 422 else None)
     return JSONResponse(
-        submission.as_json(_path(submission)),
+        submission.as_json(_path(submission), warnings),
         status_code=201 if created else 200,
         headers={"Location": _path(submission)},
     )
