@@ -14,6 +14,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from api.routes import (
     about,
     account,
+    contribute,
     actors,
     coverage,
     events,
@@ -79,6 +80,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(home.router)
     app.include_router(account.router)
     app.include_router(submissions.router)
+    app.include_router(contribute.router)
     app.include_router(events.router)  # before resources: /id/event/{id}.ics precedes /id/{rest:path}
     app.include_router(actors.router)
     app.include_router(search.router)

@@ -450,6 +450,14 @@ class Submissions:
         ).fetchone()
         return None if row is None else _submission(row)
 
+    def by_submitter(self, agent: str, limit: int = 200) -> list[Submission]:
+        """Everything one person or partner submitted, newest first, with its status."""
+        rows = self._db.execute(
+            "SELECT * FROM submissions WHERE submitted_by = ? ORDER BY submitted_at DESC, rowid DESC LIMIT ?",
+            (agent, limit),
+        )
+        return [_submission(r) for r in rows]
+
     def queue(self, *, kind: str | None = None, limit: int = 100) -> list[Submission]:
         query = "SELECT * FROM submissions WHERE status = 'pending'"
         params: list[Any] = []

@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any, NoReturn
 import httpx
 import pytest
 
+from graph.accounts import Accounts, Role
 from graph.store_server import free_port
 from tests.test_serve import start_serve
 
@@ -32,6 +33,9 @@ REPO = Path(__file__).resolve().parent.parent
 AXE_JS = REPO / "node_modules" / "axe-core" / "axe.min.js"
 ARTIFACTS = REPO / "test-artifacts"
 REQUIRE_BROWSER = os.environ.get("AMV_REQUIRE_BROWSER") == "1"
+CONTRIBUTOR = "bidrag@example.org"
+PASSWORD = "en lang og god adgangskode"
+
 CHROMIUM_ARGS = [
     "--no-sandbox",
     "--disable-gpu",
@@ -81,6 +85,9 @@ def site(browser: Browser, initialised_dir: Path, tmp_path_factory: pytest.TempP
     """`amv serve` on a private copy of the initialised store; yields its base URL."""
     data_dir = tmp_path_factory.mktemp("browser") / "data"
     shutil.copytree(initialised_dir, data_dir)
+    accounts = Accounts(data_dir / "ledger.sqlite")
+    accounts.add_user(CONTRIBUTOR, "Bo Bidrag", Role.contributor, PASSWORD)
+    accounts.close()
     port = free_port()
     process = start_serve(data_dir, port)
     try:
@@ -429,3 +436,38 @@ def test_search_and_scheme_tree_work_without_javascript(browser: Browser, site: 
             assert closed.get_attribute("open") is None, "clicking the summary again did not close the branch"
     finally:
         ctx.close()
+
+
+def test_contributor_submits_through_the_form_fixes_an_error_and_sees_it_pending(
+    context: BrowserContext, site: str
+) -> None:
+    page = context.new_page()
+    with saved_on_failure(page, "submit-form"):
+        page.goto(f"{site}/submit/problem")
+        assert "/login" in page.url
+        page.fill("#login-email", CONTRIBUTOR)
+        page.fill("#login-password", PASSWORD)
+        page.click("form.login button[type=submit]")
+        page.wait_for_url("**/submit/problem")
+        assert not [v for v in run_axe(page) if v["impact"] in ("serious", "critical")], describe(run_axe(page))
+        page.fill("#title\\.da", "Tunge løft ved varemodtagelsen")
+        page.fill("#description\\.da", "Kasser over 20 kg løftes fra pallen uden hjælpemidler.")
+        page.click("form.submission button[type=submit]")
+        # No factor chosen: the field says so, and what was typed is still there.
+        assert page.locator("#factors-error").is_visible()
+        assert page.input_value("#title\\.da") == "Tunge løft ved varemodtagelsen"
+        assert not [v for v in run_axe(page) if v["impact"] in ("serious", "critical")], describe(run_axe(page))
+        options = page.locator("#factors option")
+        value = next(
+            options.nth(i).get_attribute("value")
+            for i in range(options.count())
+            if options.nth(i).get_attribute("value", timeout=1000).endswith("/factors/1.1")
+        )
+        page.select_option("#factors", value)
+        page.click("form.submission button[type=submit]")
+        page.wait_for_url("**/my/submissions**")
+        row = page.locator("tr", has_text="Tunge løft ved varemodtagelsen")
+        assert "Venter på godkendelse" in row.inner_text()
+        # Not public while pending: the search does not find it.
+        page.goto(f"{site}/search?q=varemodtagelsen")
+        assert page.locator("a", has_text="Tunge løft ved varemodtagelsen").count() == 0
