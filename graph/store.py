@@ -268,8 +268,6 @@ class RemoteStore(Store):
             response = self._http.get(self.graph_store_url + "?default", headers={"Accept": N_TRIPLES})
         except httpx.HTTPError as exc:
             raise StoreError(f"store at {self.graph_store_url} unreachable: {exc}") from exc
-        if response.status_code == 404:
-            return []
         if response.status_code >= 300:
             raise StoreError(f"store at {self.graph_store_url} answered {response.status_code}: {response.text[:500]}")
         return [q.triple for q in ox.parse(response.content, format=ox.RdfFormat.N_TRIPLES)]

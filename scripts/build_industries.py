@@ -550,8 +550,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument(
         "--data-dir",
         type=Path,
-        default=REPO_ROOT.parent / "shared" / "data",
-        help="directory with the input files (default: ../shared/data from the repository root)",
+        default=REPO_ROOT / "data" / "reference",
+        help="directory with the input files (default: data/reference, a copy of ../shared/data)",
     )
     parser.add_argument(
         "--out",

@@ -246,7 +246,7 @@ def test_multipart_with_one_bad_part_changes_nothing(client: TestClient) -> None
     )
     headers = {"Content-Type": "multipart/form-data; boundary=b", **editor}
     bad = client.post("/rdf-graph-store", params={"graph": NOTES}, content=body, headers=headers)
-    assert bad.status_code == 400 and "part 2 (b.nt)" in bad.text
+    assert bad.status_code == 400 and "Part 2 (b.nt)" in bad.text
     assert client.get("/rdf-graph-store", params={"graph": NOTES}).status_code == 404
     good = client.post(
         "/rdf-graph-store", params={"graph": NOTES}, content=body.replace(b"/q> .", b'/q> "1" .'), headers=headers
@@ -294,6 +294,13 @@ def test_direct_identification_and_graph_creation(client: TestClient) -> None:
             400,
         ),
         ("PUT", "/rdf-graph-store", TURTLE, b"", 400),
+        (
+            "PUT",
+            "/rdf-graph-store?graph=https://example.org/n",
+            {"Content-Type": "application/rdf+xml"},
+            b'<?xml version="1.0"?><!DOCTYPE r [<!ENTITY a "aaaaaaaaaa"><!ENTITY b "&a;&a;&a;&a;&a;&a;">]><r>&b;</r>',
+            400,
+        ),
         ("DELETE", "/rdf-graph-store?graph=https://example.org/never", {}, None, 404),
         ("PATCH", "/rdf-graph-store?default", {}, b"", 405),
     ],

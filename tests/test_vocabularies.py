@@ -15,7 +15,7 @@ from graph.dataset import VOCABULARY_DIR, read_scheme
 from graph.iris import Iris
 from graph.validation import Validator
 
-SHARED_DATA = PROJECT_ROOT.parent / "shared" / "data"
+SHARED_DATA = PROJECT_ROOT / "data" / "reference"  # a copy of ../shared/data, so a clone is self-contained
 VOCAB_FILES = sorted(VOCABULARY_DIR.glob("*.ttl"))
 EXPECTED_SCHEMES = {
     "factors",

@@ -28,6 +28,7 @@ from graph.accounts import Principal, Role
 from graph.graph_writes import WriteRefused
 from graph.iris import mint_id
 from graph.serialize import jsonld_context
+from graph.store import StoreError
 
 router = APIRouter()
 
@@ -147,6 +148,8 @@ async def write(request: Request, target: Target, principal: Principal) -> Respo
     if target.store_itself:  # POST to the graph store itself: a new graph, named by us
         created_iri = str(request.url_for("graph_store_direct", path=mint_id()))
         graph = NamedNode(created_iri)
+    # Whether the graph existed decides 201 or 204 (and 404 for DELETE). A concurrent writer may
+    # change that between this check and the write lock; the status may then be off, the data never.
     existed = await asyncio.to_thread(gs.exists, services, graph) if created_iri is None else False
     if method == "DELETE":
         if not existed:
@@ -181,16 +184,16 @@ async def handle(request: Request, direct: bool) -> Response:
     try:
         if request.method in ("GET", "HEAD"):
             return await read(request, identify(request, direct))
-        if request.method in ("PUT", "POST", "DELETE"):
-            principal = require_role(request, Role.editor)  # before anything about the graph is revealed
-            return await write(request, identify(request, direct), principal)
-        return error(405, f"{request.method} is not part of the Graph Store Protocol.", {"Allow": ", ".join(METHODS)})
+        principal = require_role(request, Role.editor)  # PUT, POST, DELETE: before anything is revealed
+        return await write(request, identify(request, direct), principal)
     except AuthError as exc:
         return error(exc.status, exc.message, exc.headers)
     except ProtocolError as exc:
         return error(exc.status, str(exc))
     except WriteRefused as exc:
         return refusal(exc)
+    except StoreError as exc:
+        return error(503, f"The store did not answer as expected: {exc}")
 
 
 @router.api_route("/rdf-graph-store", methods=METHODS, name="graph_store")
