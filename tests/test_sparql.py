@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import concurrent.futures
 import csv
+import html
 import io
 import json
+import re
 import time
+import urllib.parse
 from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
@@ -260,3 +263,13 @@ def test_json_is_valid_even_for_awkward_literals(client: TestClient) -> None:
     query = 'SELECT ?x WHERE { BIND("<script>\\"x\\"</script>"@da AS ?x) }'
     response = client.get("/sparql", params={"query": query})
     assert json.loads(response.text)["results"]["bindings"][0]["x"]["value"] == '<script>"x"</script>'
+
+
+def test_the_html_result_page_offers_downloads_in_every_format(client: TestClient) -> None:
+    page = client.get("/sparql", params={"query": COUNT_PROBLEMS}, headers={"Accept": "text/html"})
+    assert page.status_code == 200 and "<table" in page.text
+    links = re.findall(r'<a href="(/sparql\?[^"]+)" download>', page.text)
+    formats = {urllib.parse.parse_qs(urllib.parse.urlparse(html.unescape(link)).query)["format"][0] for link in links}
+    assert formats == {"json", "xml", "csv", "tsv"}
+    for link in links:
+        assert client.get(html.unescape(link)).status_code == 200

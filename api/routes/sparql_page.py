@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import urllib.parse
+
+import pyoxigraph as ox
 from fastapi import Request
 from fastapi.responses import Response
-from graph.examples import load_examples, results_table, sparql_page
 
 from api.i18n import request_language
 from api.templating import render
-from graph.public_sparql import QueryOutcome
+from graph.examples import load_examples, results_table, sparql_page
+from graph.public_sparql import GRAPH_FORMATS, RESULT_FORMATS, QueryOutcome
 from graph.sparql_guard import QueryInfo
 from graph.views import Site
 
@@ -32,8 +35,6 @@ def query_page(request: Request) -> Response:
 def results_page(
     request: Request, query: str, info: QueryInfo, outcome: QueryOutcome, headers: dict[str, str]
 ) -> Response:
-    import pyoxigraph as ox
-
     lang = request_language(request)
     page = sparql_page(load_examples(), lang, query, None)
     site = Site(request.app.state.services)
@@ -49,6 +50,8 @@ def results_page(
         else:
             variables = [v.value for v in result.variables]
             table = results_table(variables, list(result), site)
+    formats = GRAPH_FORMATS if info.returns_graph else RESULT_FORMATS
+    downloads = [(name, "/sparql?" + urllib.parse.urlencode({"query": query, "format": name})) for name in formats]
     response = render(
         request,
         "sparql.html",
@@ -60,6 +63,7 @@ def results_page(
             "graph_text": triples,
             "count": outcome.count,
             "truncated": outcome.truncated,
+            "downloads": downloads,
         },
     )
     response.headers.update(headers)
