@@ -22,6 +22,7 @@ from api.routes import (
     home,
     resources,
     search,
+    skosmos,
     sparql,
     sparql_update,
     submissions,
@@ -89,5 +90,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(sparql.router)
     app.include_router(sparql_update.router)
     app.include_router(graph_store.router)  # /rdf-graph-store (SPARQL 1.1 Graph Store HTTP Protocol)
+    app.include_router(skosmos.router)  # /rest/v1/ (Skosmos-compatible REST API)
     app.include_router(resources.router)
     return app
