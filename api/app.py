@@ -14,10 +14,12 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from api.routes import (
     about,
     account,
-    contribute,
     actors,
+    concepts_api,
+    contribute,
     coverage,
     events,
+    feeds,
     graph_store,
     home,
     resources,
@@ -81,8 +83,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(home.router)
     app.include_router(account.router)
     app.include_router(submissions.router)
+    app.include_router(concepts_api.router)
     app.include_router(contribute.router)
     app.include_router(events.router)  # before resources: /id/event/{id}.ics precedes /id/{rest:path}
+    app.include_router(feeds.router)  # /feeds/items.atom|json, /feeds/events.atom|json
     app.include_router(actors.router)
     app.include_router(search.router)
     app.include_router(coverage.router)  # /coverage, /items

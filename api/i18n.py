@@ -31,6 +31,7 @@ MESSAGES: dict[str, dict[str, str]] = {
     "nav.events": {"da": "Arrangementer", "en": "Events"},
     "nav.coverage": {"da": "Videnskort", "en": "Coverage map"},
     "nav.about": {"da": "Om data", "en": "About the data"},
+    "nav.contribute": {"da": "Indberet viden", "en": "Contribute"},
     "nav.main": {"da": "Hovedmenu", "en": "Main menu"},
     "search.label": {"da": "Søg i Arbejdsmiljøviden", "en": "Search Arbejdsmiljøviden"},
     "search.button": {"da": "Søg", "en": "Search"},
@@ -62,6 +63,7 @@ MESSAGES: dict[str, dict[str, str]] = {
         "da": "Se alle vidensressourcer om dette begreb",
         "en": "See all knowledge items on this concept",
     },
+    "concept.history": {"da": "Ændringer", "en": "Changes"},
     "concept.showing": {"da": "Viser de nyeste", "en": "Showing the newest"},
     "deprecated.notice": {
         "da": "Dette begreb er udgået og bør ikke længere bruges.",

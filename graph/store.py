@@ -111,13 +111,18 @@ def _rows(solutions: QuerySolutions) -> list[Row]:
     return rows
 
 
-def insert_data(graphs: Mapping[NamedNode, Iterable[Triple]]) -> str:
-    """An `INSERT DATA` operation for the given graphs, terms escaped by pyoxigraph."""
+def insert_data(graphs: Mapping[NamedNode, Iterable[Triple]], *, operation: str = "INSERT DATA") -> str:
+    """An `INSERT DATA` (or `DELETE DATA`) operation for the given graphs, terms escaped by pyoxigraph."""
     parts = []
     for graph, triples in graphs.items():
         body = ox.serialize(triples, format=ox.RdfFormat.N_TRIPLES).decode("utf-8")
         parts.append(f"GRAPH {graph} {{\n{body}}}")
-    return "INSERT DATA {\n" + "\n".join(parts) + "\n}"
+    return operation + " {\n" + "\n".join(parts) + "\n}"
+
+
+def delete_data(graphs: Mapping[NamedNode, Iterable[Triple]]) -> str:
+    """A `DELETE DATA` operation for the given graphs (no blank nodes allowed, as SPARQL says)."""
+    return insert_data(graphs, operation="DELETE DATA")
 
 
 class EmbeddedStore(Store):

@@ -8,6 +8,7 @@ from fastapi.responses import JSONResponse, Response
 
 from api.i18n import request_language
 from api.negotiation import Representation
+from api.routes.feeds import items_page_feeds
 from api.templating import render
 from graph.coverage import (
     FILTERS,
@@ -102,6 +103,7 @@ def items_page(request: Request) -> Response:
         "page": items,
         "items_path": items_path,
         "alternates": [(JSON, items_path(items.query(items.page), ".json"))],
+        "feeds": items_page_feeds(request, items),
         "prev_href": items_path(items.query(min(items.page - 1, items.pages))) if items.page > 1 else None,
         "next_href": items_path(items.query(items.page + 1)) if items.page < items.pages else None,
         "schema_org": {

@@ -15,6 +15,7 @@ from fastapi.responses import HTMLResponse, PlainTextResponse, Response
 from pyoxigraph import NamedNode
 
 from api.i18n import request_language, translator
+from api.routes.feeds import events_page_feeds
 from api.templating import render
 from graph.events import COPENHAGEN, FILTERS, EventEntry, calendar, events_page, filtered_events, public_event
 from graph.iris import RecordKind
@@ -100,6 +101,7 @@ def events(request: Request) -> HTMLResponse:
             "page": page,
             "ics_href": ics_href,
             "alternates": [(CalendarAlternate(), ics_href)],
+            "feeds": events_page_feeds(request, page),
             "schema_org": schema_org,
         },
     )

@@ -7,6 +7,7 @@ from datetime import date
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, JSONResponse
 
+from api.routes.feeds import home_feeds
 from api.templating import render
 from graph.concepts import scheme_summaries
 from graph.views import Site, home_page
@@ -24,6 +25,7 @@ def home(request: Request) -> HTMLResponse:
         {
             "page": home_page(site, date.today()),
             "schemes": scheme_summaries(services.store, services.queries),
+            "feeds": home_feeds(request),
             "schema_org": {
                 "@context": "https://schema.org",
                 "@type": "WebSite",

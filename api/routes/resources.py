@@ -19,13 +19,17 @@ from pyoxigraph import NamedNode
 from api import schema_org
 from api.i18n import request_language
 from api.negotiation import DATA_REPRESENTATIONS, HTML, NotAcceptable, Representation, negotiate, split_suffix
+from api.routes.feeds import resource_feeds
 from api.templating import render
 from graph.coverage import items_link
 from graph.resources import ResourceKind, Status, describe, resolve, tombstone
 from graph.serialize import jsonld_context, serialize
 from graph.views import Site, concept_page, ontology_page, record_page, scheme_page
+from graph.vocab_edit import Thesaurus
 
 router = APIRouter()
+
+HISTORY_SHOWN = 10  # the newest changes of a concept shown on its page
 
 
 def _links(request: Request, path: str, rep: Representation, replaced_by: list[str], site: Site) -> str:
@@ -157,6 +161,8 @@ def resource_response(request: Request, raw_path: str) -> Response:
     }
     if resolution.kind == ResourceKind.concept and page.scheme:
         context["items_link"] = items_link(iri.value, page.scheme.iri)
+        context["history"] = Thesaurus(services).history(iri)[:HISTORY_SHOWN]
+    context["feeds"] = resource_feeds(request, resolution, page)
     response = render(request, template, context)
     return _finish(request, response, rep, path, resolution.replaced_by, resolution.modified, site)
 
