@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from bench import pages, sparql
+from bench import pages, sparql, validation, vocab_edit
 
 
 def main() -> None:
@@ -13,6 +13,8 @@ def main() -> None:
     parser.parse_args()
     pages.main()
     sparql.main()
+    validation.main()
+    vocab_edit.main()
 
 
 if __name__ == "__main__":

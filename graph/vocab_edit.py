@@ -362,7 +362,7 @@ class Thesaurus:
             )
         if problems:  # the specific reasons are clearer than what the shapes would add
             raise EditRefused(422, "The change breaks the thesaurus rules; nothing was changed.", problems)
-        report = self.services.validator.validate_vocabularies(sorted(after, key=str) + self._context(scheme))
+        report = self.services.validator.validate_concepts(sorted(after, key=str) + self._context(scheme))
         problems += [v for v in report.errors if v.focus in {c.value for c in touched} or not v.focus]
         if problems:
             raise EditRefused(422, "The change breaks the thesaurus rules; nothing was changed.", problems)
