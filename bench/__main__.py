@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from bench import pages, sparql, validation, vocab_edit
+from bench import pages, search, sparql, validation, vocab_edit
 
 
 def main() -> None:
@@ -14,6 +14,7 @@ def main() -> None:
     pages.main()
     sparql.main()
     validation.main()
+    search.main()
     vocab_edit.main()
 
 

@@ -246,6 +246,19 @@ def withdraw(
     out.print(f"withdrawn: {iri}")
 
 
+@app.command()
+def reindex() -> None:
+    """Rebuild the search index from the store (e.g. after a vocabulary change); searches keep working meanwhile."""
+    with _services() as services, _progress() as progress:
+        task = progress.add_task("indexing records", total=None)
+
+        def tick(done: int, total: int) -> None:
+            progress.update(task, completed=done, total=total)
+
+        count = services.search.rebuild(progress=tick)
+    out.print(f"search index rebuilt: {count} records")
+
+
 token_app = typer.Typer(help="API tokens for writes (shown once, stored hashed).", no_args_is_help=True)
 app.add_typer(token_app, name="token")
 

@@ -12,6 +12,7 @@ from graph.config import Settings
 from graph.iris import Iris
 from graph.ledger import Ledger
 from graph.records import Records
+from graph.search.index import SearchIndex
 from graph.sparql import Queries
 from graph.store import Store, open_store
 from graph.submissions import Submissions
@@ -28,6 +29,7 @@ class Services:
     queries: Queries = field(init=False)
     validator: Validator = field(init=False)
     records: Records = field(init=False)
+    search: SearchIndex = field(init=False)
     submissions: Submissions = field(init=False)
 
     def __post_init__(self) -> None:
@@ -36,9 +38,11 @@ class Services:
         self.queries = Queries(self.iris)
         self.validator = Validator(self.iris)
         self.records = Records(self.store, self.ledger, self.iris, self.validator)
+        self.search = SearchIndex.attach(self)  # listens to record changes to keep the search index current
         self.submissions = Submissions(self.records)
 
     def close(self) -> None:
+        self.search.close()
         self.store.close()
         self.ledger.close()
         self.accounts.close()

@@ -636,39 +636,3 @@ def ontology_page(site: Site, resolution: Resolution, triples: Sequence[Triple])
         reused=[d for d in docs if not d.iri.startswith(own)],
     )
 
-
-# -- search ----------------------------------------------------------------------------------
-
-
-@dataclass
-class SearchPage:
-    query: str
-    concepts: list[Ref]
-    records: dict[RecordKind, list[Ref]]
-
-    @property
-    def total(self) -> int:
-        return len(self.concepts) + sum(len(v) for v in self.records.values())
-
-
-SEARCH_LIMIT = 200
-MAX_QUERY_LENGTH = 200
-
-
-def search_page(site: Site, query: str) -> SearchPage:
-    """Concepts and records whose names contain the query text (case-insensitive, any language)."""
-    text = " ".join(query.split())[:MAX_QUERY_LENGTH]
-    if not text:
-        return SearchPage(query, [], {})
-    rows = site.services.store.select(site.services.queries("search-labels", text=text.lower(), limit=SEARCH_LIMIT))
-    concepts: list[str] = []
-    records: dict[RecordKind, list[str]] = defaultdict(list)
-    for row in rows:
-        kind = site.kind_of_class(row["class"].value)
-        if kind:
-            records[kind].append(row["resource"].value)
-        else:
-            concepts.append(row["resource"].value)
-    return SearchPage(
-        text, site.refs(concepts), {kind: site.refs(records[kind]) for kind in RecordKind if records.get(kind)}
-    )

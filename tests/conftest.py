@@ -32,6 +32,7 @@ def initialised_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
         outcomes = load_sample(services.records, agent="test")
         rejected = [o for o in outcomes if not o.accepted]
         assert not rejected, [v.describe() for o in rejected for v in o.violations]
+        services.search.rebuild()  # so that each test's app does not rebuild the index at start
     return data_dir
 
 

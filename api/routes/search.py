@@ -1,17 +1,110 @@
-"""Search: `/search?q=` finds concepts and records by their names."""
+"""Search: `/search` (the page), `/api/search` (the same as JSON) and `/api/suggest` (autocomplete).
+
+At start the search index is checked against the ledger and rebuilt if it is missing or out of step.
+"""
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Query, Request
-from fastapi.responses import HTMLResponse
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 
+from fastapi import APIRouter, FastAPI, Request
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import JSONResponse, Response
+
+from api.i18n import LANGUAGES, request_language
+from api.negotiation import Representation
 from api.templating import render
-from graph.views import MAX_QUERY_LENGTH, Site, search_page
+from graph.search.page import SearchParameterError, search_page, suggestions
+from graph.search.query import MAX_QUERY_LENGTH
 
-router = APIRouter()
+log = logging.getLogger(__name__)
 
 
-@router.get("/search", response_class=HTMLResponse)
-def search(request: Request, q: str = Query("", max_length=MAX_QUERY_LENGTH)) -> HTMLResponse:
-    page = search_page(Site(request.app.state.services), q)
-    return render(request, "search.html", {"page": page, "query": page.query})
+@asynccontextmanager
+async def _check_index(app: FastAPI) -> AsyncIterator[None]:
+    try:
+        await run_in_threadpool(app.state.services.search.startup_check)
+    except Exception:  # noqa: BLE001 - the site must start even so; the first search tries again
+        log.exception("the search index could not be checked at start")
+    yield
+
+
+router = APIRouter(lifespan=_check_index)
+
+JSON = Representation("json", "application/json", ".json")
+CORS = {"Access-Control-Allow-Origin": "*"}
+
+
+def _params(request: Request) -> dict[str, list[str]]:
+    return {key: request.query_params.getlist(key) for key in request.query_params}
+
+
+def _api_language(request: Request) -> str:
+    asked = request.query_params.get("lang", "da")
+    return asked if asked in LANGUAGES else "da"
+
+
+@router.get("/search")
+def search(request: Request) -> Response:
+    lang = request_language(request)
+    try:
+        page = search_page(request.app.state.services.search, _params(request), lang)
+    except SearchParameterError as error:
+        return render(
+            request,
+            "bad_request.html",
+            {"message": error.messages, "param": error.param, "value": error.value, "back": "/search"},
+            status_code=400,
+        )
+    result = page.result
+    url = str(request.url)
+    return render(
+        request,
+        "search.html",
+        {
+            "page": page,
+            "result": result,
+            "query": page.query,
+            "alternates": [(JSON, page.data_href)],
+            "schema_org": {
+                "@context": "https://schema.org",
+                "@type": "SearchResultsPage",
+                "url": url,
+                "name": ("Søgeresultater" if lang == "da" else "Search results")
+                + (f": {page.query}" if page.query else ""),
+                "inLanguage": lang,
+                "mainEntity": {
+                    "@type": "ItemList",
+                    "numberOfItems": result.total,
+                    "itemListElement": [
+                        {"@type": "ListItem", "position": result.first + i, "url": hit.iri, "name": hit.title(lang)}
+                        for i, hit in enumerate(result.hits)
+                    ],
+                },
+            },
+        },
+    )
+
+
+@router.get("/api/search")
+def search_api(request: Request) -> JSONResponse:
+    lang = _api_language(request)
+    try:
+        page = search_page(request.app.state.services.search, _params(request), lang)
+    except SearchParameterError as error:
+        return JSONResponse(
+            {"error": error.messages.get(lang, error.messages["en"]), "parameter": error.param, "value": error.value},
+            status_code=400,
+            headers=CORS,
+        )
+    return JSONResponse(page.as_json(lang), headers=CORS)
+
+
+@router.get("/api/suggest")
+def suggest_api(request: Request) -> JSONResponse:
+    lang = _api_language(request)
+    text = request.query_params.get("q", "")[:MAX_QUERY_LENGTH]
+    found = suggestions(request.app.state.services.search, text, lang)
+    return JSONResponse({"query": text, "suggestions": found}, headers={**CORS, "Cache-Control": "max-age=60"})

@@ -1,0 +1,548 @@
+"""Searching: a query, understood through the thesaurus, run against the index with facets.
+
+The query's words are read first as concepts (longest runs of words that name a concept label, in
+Danish or English, folded and stemmed; an unknown word of 5+ letters within one edit). Each run or
+remaining word is one *unit* and every unit must match (if none matches that way, any unit may, and
+the result says so). A unit matches a record
+
+- through a concept: the record is tagged with the concept or a narrower one (broader concepts are
+  indexed with each record), whatever the language of the record's text;
+- through its words: the folded, stemmed word in a title (weighted higher) or description in
+  Danish or English; the word within one edit (5+ letters); or the word inside a compound (its
+  five-letter n-grams).
+
+Facets are counted over the query with the other facets' filters applied (so choosing a value
+never hides the other values of the same facet); factor and industry counts are hierarchical.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import tantivy
+from markupsafe import Markup
+
+from graph.iris import RecordKind
+from graph.search.analysis import GRAM, Highlighter, fold, grams, is_stop_word, terms, words
+from graph.search.index import TEXT_FIELDS, SearchIndex
+from graph.search.thesaurus import CONCEPT_FACETS, HIERARCHICAL, Concept, Match, Thesaurus
+from graph.text import danish_sort_key
+
+PAGE_SIZE = 20
+MAX_PAGE = 500
+MAX_QUERY_LENGTH = 200
+MAX_WORDS = 12
+MAX_FILTER_VALUES = 20
+SORTS = ("relevance", "newest")
+FACETS = (*CONCEPT_FACETS, "actor", "year", "type")
+#: How many values of each facet are counted (the concept facets: all the thesaurus can have).
+FACET_SIZES = {"factor": 2000, "industry": 4000, "actor": 30, "year": 200, "type": 10}
+TITLE_BOOST = 3.0
+CONCEPT_BOOST = 2.0
+FUZZY_BOOST = 0.4
+PART_BOOST = 0.3
+FACET_CACHE = 32
+
+
+@dataclass
+class SearchRequest:
+    q: str = ""
+    lang: str = "da"
+    page: int = 1
+    sort: str = "relevance"
+    filters: dict[str, list[str]] = field(default_factory=dict)  # facet -> IRIs (years and types as text)
+    concepts: list[str] = field(default_factory=list)  # concept IRIs added to the query (`concept=`)
+    noconcepts: list[str] = field(default_factory=list)  # concept IRIs not to read the query as (`noconcept=`)
+    page_size: int = PAGE_SIZE
+
+
+@dataclass
+class Hit:
+    iri: str
+    kind: str
+    titles: dict[str, str]
+    snippet: Markup
+    year: int | None
+    score: float
+    concepts: list[str]
+    snippet_lang: str = ""
+
+    def title_lang(self, lang: str) -> str:
+        """The language of the title shown for `lang` ("" when unknown)."""
+        return next((k for k in (lang, "da", "en", "") if self.titles.get(k)), next(iter(self.titles), ""))
+
+    def title(self, lang: str) -> str:
+        return self.titles.get(self.title_lang(lang)) or self.iri
+
+
+@dataclass
+class FacetValue:
+    value: str  # as the URL writes it: a concept key, an actor id, a year, a record type
+    iri: str
+    labels: dict[str, str]
+    count: int
+    selected: bool = False
+    children: list[FacetValue] = field(default_factory=list)
+    open: bool = False  # selected, or holds a selected value
+
+    def label(self, lang: str) -> str:
+        t = self.labels
+        return t.get(lang) or t.get("da") or t.get("en") or t.get("") or next(iter(t.values()), self.value)
+
+
+@dataclass
+class Facet:
+    name: str
+    values: list[FacetValue]
+    hierarchical: bool = False
+
+    @property
+    def selected(self) -> list[FacetValue]:
+        found = []
+        stack = list(self.values)
+        while stack:
+            v = stack.pop(0)
+            if v.selected:
+                found.append(v)
+            stack.extend(v.children)
+        return found
+
+
+@dataclass
+class Understood:
+    """A concept the query was read as."""
+
+    concept: Concept
+    words: str  # the query words it came from ("" when added with `concept=`)
+    fuzzy: bool
+    added: bool  # named in the URL rather than read from the words
+
+    @property
+    def has_narrower(self) -> bool:
+        return bool(self.concept.narrower)
+
+
+@dataclass
+class SearchResult:
+    request: SearchRequest
+    total: int
+    hits: list[Hit]
+    facets: list[Facet]
+    understood: list[Understood]
+    relaxed: bool = False  # no record matched every word; these match some
+    spelling: list[Concept] = field(default_factory=list)
+    broader: list[Concept] = field(default_factory=list)
+
+    @property
+    def pages(self) -> int:
+        return max(1, -(-self.total // self.request.page_size))
+
+    @property
+    def first(self) -> int:
+        return (self.request.page - 1) * self.request.page_size + 1 if self.hits else 0
+
+    @property
+    def last(self) -> int:
+        return (self.request.page - 1) * self.request.page_size + len(self.hits)
+
+    def facet(self, name: str) -> Facet | None:
+        return next((f for f in self.facets if f.name == name), None)
+
+
+# -- building the query ----------------------------------------------------------------------------
+
+
+class _Builder:
+    def __init__(self, index: SearchIndex, searcher: tantivy.Searcher) -> None:
+        self.schema = index.schema
+        self.searcher = searcher
+
+    def term(self, name: str, value: str | int) -> tantivy.Query:
+        return tantivy.Query.term_query(self.schema, name, value)
+
+    def known(self, folded: str) -> bool:
+        """Whether the index has the word (in any text field): unknown words may be typos."""
+        return any(self.searcher.doc_freq(name, t) > 0 for name in TEXT_FIELDS for t in terms(folded, name[-2:]))
+
+    def word(self, folded: str) -> tantivy.Query | None:
+        """A record matches one word: its stem in a title or description, within one edit, or inside a compound."""
+        should: list[tantivy.Query] = []
+        for name in TEXT_FIELDS:
+            for t in terms(folded, name[-2:]):
+                q = self.term(name, t)
+                should.append(tantivy.Query.boost_query(q, TITLE_BOOST) if name.startswith("title") else q)
+                if len(folded) >= GRAM:
+                    fuzzy = tantivy.Query.fuzzy_term_query(self.schema, name, t, distance=1)
+                    should.append(tantivy.Query.boost_query(fuzzy, FUZZY_BOOST))
+        parts = grams(folded)
+        if len(parts) > 3:  # the first, middle and last n-gram within one word are enough, and much faster
+            parts = list(dict.fromkeys([parts[0], parts[len(parts) // 2], parts[-1]]))
+        if parts:
+            # Every n-gram of the word within one word of the record (the grams of a word share a position).
+            if len(parts) == 1:
+                inside = self.term("grams", parts[0])
+            else:
+                inside = tantivy.Query.phrase_query(self.schema, "grams", [(0, g) for g in parts])
+            should.append(tantivy.Query.const_score_query(inside, PART_BOOST))
+        if not should:
+            return None
+        return tantivy.Query.boolean_query([(tantivy.Occur.Should, q) for q in should])
+
+    def concept(self, iri: str) -> tantivy.Query:
+        return tantivy.Query.boost_query(self.term("concepts", iri), CONCEPT_BOOST)
+
+    def any_of(self, name: str, values: Sequence[str]) -> tantivy.Query:
+        if name == "year":
+            clauses = [self.term("year", int(v)) for v in values]
+        else:
+            clauses = [self.term("kind" if name == "type" else name, v) for v in values]
+        return tantivy.Query.boolean_query([(tantivy.Occur.Should, q) for q in clauses])
+
+
+def _units(
+    builder: _Builder, thesaurus: Thesaurus, request: SearchRequest
+) -> tuple[list[tantivy.Query], list[Understood], list[str]]:
+    """The units of the query (each must match), what the query was understood as, and its unmatched words."""
+    query_words = words(request.q[:MAX_QUERY_LENGTH])[:MAX_WORDS]
+    folded = [fold(w) for w in query_words]
+    matches = thesaurus.understand(query_words, builder.known, removed=request.noconcepts)
+    by_start: dict[int, Match] = {m.start: m for m in matches}
+    units: list[tantivy.Query] = []
+    understood: list[Understood] = []
+    loose: list[str] = []
+    i = 0
+    while i < len(folded):
+        match = by_start.get(i)
+        if match is not None:
+            span_words = [w for w in folded[match.start : match.end] if not is_stop_word(w)]
+            span = [q for q in (builder.word(w) for w in span_words) if q is not None]
+            should = [builder.concept(c) for c in match.concepts]
+            if span:
+                text = tantivy.Query.boolean_query([(tantivy.Occur.Must, q) for q in span])
+                should.append(text)
+            units.append(tantivy.Query.boolean_query([(tantivy.Occur.Should, q) for q in should]))
+            phrase = " ".join(query_words[match.start : match.end])
+            understood += [Understood(thesaurus.concepts[c], phrase, match.fuzzy, False) for c in match.concepts]
+            i = match.end
+            continue
+        unit = builder.word(folded[i]) if not is_stop_word(folded[i]) else None
+        if unit is not None:
+            units.append(unit)
+            loose.append(query_words[i])
+        i += 1
+    for iri in request.concepts:
+        if iri not in request.noconcepts and all(u.concept.iri != iri for u in understood):
+            units.append(builder.concept(iri))
+            understood.append(Understood(thesaurus.concepts[iri], "", False, True))
+    return units, understood, loose
+
+
+def _combine(units: Sequence[tantivy.Query], occur: tantivy.Occur) -> tantivy.Query:
+    if not units:
+        return tantivy.Query.all_query()
+    if len(units) == 1:
+        return units[0]
+    return tantivy.Query.boolean_query([(occur, u) for u in units])
+
+
+def _filtered(builder: _Builder, query: tantivy.Query, filters: dict[str, list[str]], skip: str = "") -> tantivy.Query:
+    clauses = [(tantivy.Occur.Must, query)]
+    for name, values in filters.items():
+        if values and name != skip:
+            clauses.append((tantivy.Occur.Must, tantivy.Query.const_score_query(builder.any_of(name, values), 0.0)))
+    return query if len(clauses) == 1 else tantivy.Query.boolean_query(clauses)
+
+
+# -- running it ------------------------------------------------------------------------------------
+
+
+def search(index: SearchIndex, request: SearchRequest) -> SearchResult:
+    searcher = index.searcher()
+    thesaurus = index.thesaurus
+    builder = _Builder(index, searcher)
+    units, understood, loose = _units(builder, thesaurus, request)
+    filters = {k: v for k, v in request.filters.items() if v}
+
+    base = _combine(units, tantivy.Occur.Must)
+    if not units and request.q.strip():  # only stop words or punctuation: nothing to look for
+        base = tantivy.Query.empty_query()
+    facets = _cached_facets(index, builder, searcher, thesaurus, base, filters, request, relaxed=False)
+    total = _total(facets, filters)
+    relaxed = False
+    if total == 0 and len(units) > 1:
+        base = _combine(units, tantivy.Occur.Should)
+        facets = _cached_facets(index, builder, searcher, thesaurus, base, filters, request, relaxed=True)
+        total = _total(facets, filters)
+        relaxed = total > 0
+
+    # The total comes from the facet counts, so the search itself needs no count and can skip
+    # documents that cannot reach the page (block-max WAND).
+    query = _filtered(builder, base, filters)
+    newest = request.sort == "newest" or not units
+    offset = (request.page - 1) * request.page_size
+    found = _run(searcher, query, request.page_size, offset, newest) if total else None
+
+    labels = [text for u in understood for text, _, kind in u.concept.labels if kind != "hidden"]
+    highlighter = Highlighter.for_words(loose + [w for u in understood for w in words(u.words)], labels)
+    hits = [_hit(searcher, score, address, request.lang, highlighter) for score, address in found.hits] if found else []
+    result = SearchResult(request, total, hits, facets, understood, relaxed)
+    if result.total == 0:
+        result.spelling = _spelling(thesaurus, loose)
+        seen = {u.concept.iri for u in understood}
+        broader = {b for u in understood for b in u.concept.broader if b in thesaurus.concepts and b not in seen}
+        result.broader = thesaurus.ordered(thesaurus.concepts[b] for b in broader)
+    return result
+
+
+def _total(facets: list[Facet], filters: dict[str, list[str]]) -> int:
+    """How many records match: every record has one type, and the type facet is counted without its
+    own filter, so the total is the sum over the chosen types (or over all)."""
+    types = next(f for f in facets if f.name == "type").values
+    chosen = filters.get("type")
+    return sum(v.count for v in types if not chosen or v.value in chosen)
+
+
+def _cached_facets(
+    index: SearchIndex,
+    builder: _Builder,
+    searcher: tantivy.Searcher,
+    thesaurus: Thesaurus,
+    base: tantivy.Query,
+    filters: dict[str, list[str]],
+    request: SearchRequest,
+    *,
+    relaxed: bool,
+) -> list[Facet]:
+    """Facets do not change with the page or the order: the next page of a search reuses them."""
+    key = (
+        index.generation,
+        request.q,
+        relaxed,
+        tuple(request.concepts),
+        tuple(request.noconcepts),
+        tuple((k, tuple(v)) for k, v in sorted(filters.items())),
+    )
+    cache = index.facet_cache
+    facets: list[Facet] | None = cache.get(key)  # type: ignore[assignment]
+    if facets is None:
+        facets = _facets(builder, searcher, thesaurus, base, filters, request)
+        with contextlib.suppress(KeyError, RuntimeError, StopIteration):  # another thread got there first
+            if cache and next(iter(cache))[0] != index.generation:
+                cache.clear()
+            while len(cache) >= FACET_CACHE:
+                cache.pop(next(iter(cache)))
+        cache[key] = facets
+    return facets
+
+
+def _run(
+    searcher: tantivy.Searcher, query: tantivy.Query, limit: int, offset: int, newest: bool
+) -> tantivy.SearchResult:
+    if newest:
+        return searcher.search(query, limit, count=False, order_by_field="date", offset=offset)
+    return searcher.search(query, limit, count=False, offset=offset)
+
+
+def _stored(searcher: tantivy.Searcher, address: tantivy.DocAddress) -> dict[str, object]:
+    data = searcher.doc(address).get_first("data")
+    return json.loads(bytes(data)) if data else {}
+
+
+def _hit(
+    searcher: tantivy.Searcher, score: float, address: tantivy.DocAddress, lang: str, highlighter: Highlighter
+) -> Hit:
+    data = _stored(searcher, address)
+    titles: dict[str, str] = data.get("titles", {})  # type: ignore[assignment]
+    descriptions: dict[str, str] = data.get("descriptions", {})  # type: ignore[assignment]
+    text_lang = next((k for k in (lang, "da", "en", "") if descriptions.get(k)), next(iter(descriptions), ""))
+    text = descriptions.get(text_lang, "")
+    return Hit(
+        iri=str(data.get("iri", "")),
+        kind=str(data.get("kind", "")),
+        titles=titles,
+        snippet=highlighter.snippet(text) if text else Markup(""),
+        year=data.get("year"),  # type: ignore[arg-type]
+        score=float(score),
+        concepts=list(data.get("concepts", [])),  # type: ignore[call-overload]
+        snippet_lang=text_lang,
+    )
+
+
+def _spelling(thesaurus: Thesaurus, loose: Sequence[str]) -> list[Concept]:
+    found: dict[str, Concept] = {}
+    for word in loose:
+        for concept in thesaurus.closest(word):
+            found.setdefault(concept.iri, concept)
+    return list(found.values())[:6]
+
+
+# -- facets ----------------------------------------------------------------------------------------
+
+
+def _facet_field(name: str) -> str:
+    return "kind" if name == "type" else name
+
+
+def _facets(
+    builder: _Builder,
+    searcher: tantivy.Searcher,
+    thesaurus: Thesaurus,
+    base: tantivy.Query,
+    filters: dict[str, list[str]],
+    request: SearchRequest,
+) -> list[Facet]:
+    counts: dict[str, dict[str, int]] = {}
+    # Facets without a chosen value are counted together over the fully filtered query; a facet with
+    # chosen values is counted without its own filter.
+    plain = [f for f in FACETS if not filters.get(f)]
+    requests = [(plain, _filtered(builder, base, filters))] if plain else []
+    requests += [([f], _filtered(builder, base, filters, skip=f)) for f in FACETS if filters.get(f)]
+    for names, query in requests:
+        aggregations = {
+            name: {"terms": {"field": _facet_field(name), "size": FACET_SIZES.get(name, 200)}} for name in names
+        }
+        answer = searcher.aggregate(query, aggregations)
+        for name in names:
+            buckets = answer.get(name, {}).get("buckets", [])
+            counts[name] = {str(int(b["key"])) if name == "year" else str(b["key"]): b["doc_count"] for b in buckets}
+
+    facets = []
+    for name in CONCEPT_FACETS:
+        chosen = set(filters.get(name, []))
+        if name in HIERARCHICAL:
+            facets.append(Facet(name, _tree(thesaurus, name, counts.get(name, {}), chosen), True))
+        else:
+            values = [
+                FacetValue(c.key, c.iri, c.pref, n, c.iri in chosen)
+                for iri, n in counts.get(name, {}).items()
+                if (c := thesaurus.concepts.get(iri)) is not None
+            ]
+            values += [
+                FacetValue(c.key, c.iri, c.pref, 0, True)
+                for iri in chosen
+                if iri not in counts.get(name, {}) and (c := thesaurus.concepts.get(iri)) is not None
+            ]
+            facets.append(Facet(name, _by_count(values)))
+    facets.append(Facet("actor", _actors(builder, searcher, counts.get("actor", {}), filters.get("actor", []))))
+    years = counts.get("year", {})
+    chosen_years = set(filters.get("year", []))
+    facets.append(
+        Facet(
+            "year",
+            [
+                FacetValue(y, y, {"": y}, years.get(y, 0), y in chosen_years)
+                for y in sorted(set(years) | chosen_years, reverse=True)
+            ],
+        )
+    )
+    kinds = counts.get("type", {})
+    chosen_kinds = set(filters.get("type", []))
+    facets.append(
+        Facet(
+            "type",
+            [
+                FacetValue(k.value, k.value, {}, kinds.get(k.value, 0), k.value in chosen_kinds)
+                for k in RecordKind
+                if kinds.get(k.value) or k.value in chosen_kinds
+            ],
+        )
+    )
+    return facets
+
+
+def _by_count(values: list[FacetValue]) -> list[FacetValue]:
+    return sorted(values, key=lambda v: (-v.count, danish_sort_key(v.label("da"))))
+
+
+#: Levels of a hierarchical facet that are counted and shown (deeper ones only on the way to a chosen value).
+FACET_DEPTH = 3
+
+
+def _tree(thesaurus: Thesaurus, facet: str, counts: dict[str, int], chosen: set[str]) -> list[FacetValue]:
+    on_path: set[str] = set()
+    for iri in chosen:
+        on_path |= thesaurus.ancestors(iri)
+
+    def node(concept: Concept, depth: int) -> FacetValue:
+        value = FacetValue(concept.key, concept.iri, concept.pref, counts.get(concept.iri, 0), concept.iri in chosen)
+        if depth + 1 < FACET_DEPTH or concept.iri in on_path:
+            value.children = [
+                node(c, depth + 1) for c in thesaurus.children(concept.iri) if c.iri in counts or c.iri in on_path
+            ]
+        value.open = value.selected or any(c.open for c in value.children)
+        return value
+
+    roots = thesaurus.roots(CONCEPT_FACETS[facet])
+    return [node(r, 0) for r in roots if r.iri in counts or r.iri in on_path]
+
+
+def _actors(
+    builder: _Builder, searcher: tantivy.Searcher, counts: dict[str, int], chosen: list[str]
+) -> list[FacetValue]:
+    wanted = list(dict.fromkeys([*chosen, *counts]))
+    names: dict[str, dict[str, str]] = defaultdict(dict)
+    if wanted:
+        query = tantivy.Query.term_set_query(builder.schema, "iri", wanted)
+        for _, address in searcher.search(query, len(wanted), count=False).hits:
+            data = _stored(searcher, address)
+            names[str(data.get("iri"))] = dict(data.get("titles", {}))  # type: ignore[call-overload]
+    values = [
+        FacetValue(iri.rsplit("/", 1)[-1], iri, names.get(iri) or {"": iri}, counts.get(iri, 0), iri in chosen)
+        for iri in wanted
+    ]
+    return _by_count(values)
+
+
+# -- autocomplete ----------------------------------------------------------------------------------
+
+
+@dataclass
+class Completion:
+    kind: str  # "concept" or a record type
+    iri: str
+    labels: dict[str, str]
+    matched: str  # the text that matched (an alternative label may differ from the label shown)
+    scheme: str = ""
+
+    def label(self, lang: str) -> str:
+        t = self.labels
+        return t.get(lang) or t.get("da") or t.get("en") or t.get("") or next(iter(t.values()), self.iri)
+
+
+def suggest(index: SearchIndex, text: str, limit: int = 8) -> list[Completion]:
+    """Concepts and record titles that start with the text (or have a word that does), folded."""
+    text = text[:MAX_QUERY_LENGTH]
+    folded = words(fold(text))
+    if not folded:
+        return []
+    searcher = index.searcher()
+    completions = [
+        Completion("concept", s.concept.iri, s.concept.pref, s.matched, s.concept.scheme)
+        for s in index.thesaurus.suggest(text, limit=limit)
+    ]
+    room = max(3, limit - len(completions))
+    if len(folded[-1]) < 2:
+        return completions[:limit]
+    schema = index.schema
+    clauses: list[tuple[tantivy.Occur, tantivy.Query]] = []
+    for word in folded[:-1][-4:]:
+        found = [tantivy.Query.term_query(schema, f, t) for f in ("title_da", "title_en") for t in terms(word, f[-2:])]
+        if found:
+            clauses.append(
+                (tantivy.Occur.Must, tantivy.Query.boolean_query([(tantivy.Occur.Should, q) for q in found]))
+            )
+    last = folded[-1]
+    prefix = [
+        tantivy.Query.fuzzy_term_query(schema, f, last, distance=0, prefix=True) for f in ("title_da", "title_en")
+    ]
+    prefix += [tantivy.Query.term_query(schema, f, t) for f in ("title_da", "title_en") for t in terms(last, f[-2:])]
+    clauses.append((tantivy.Occur.Must, tantivy.Query.boolean_query([(tantivy.Occur.Should, q) for q in prefix])))
+    for _, address in searcher.search(tantivy.Query.boolean_query(clauses), room, count=False).hits:
+        data = _stored(searcher, address)
+        titles: dict[str, str] = data.get("titles", {})  # type: ignore[assignment]
+        completions.append(Completion(str(data.get("kind")), str(data.get("iri")), titles, ""))
+    return completions[: limit + room]
