@@ -17,6 +17,7 @@ from fastapi.responses import JSONResponse, Response
 from pyoxigraph import NamedNode
 
 from api.auth import AuthError, require_role
+from api.errors import json_error
 from graph.accounts import Role
 from graph.vocab_edit import ChangeSet, EditRefused, Thesaurus
 
@@ -55,15 +56,6 @@ EDIT_DOC: dict[str, Any] = {
 }
 
 
-def _problem(
-    status: int, message: str, violations: list[dict[str, Any]] | None = None, headers: dict[str, str] | None = None
-) -> JSONResponse:
-    body: dict[str, Any] = {"error": message}
-    if violations is not None:
-        body["errors"] = violations
-    return JSONResponse(body, status_code=status, headers=headers)
-
-
 def _changes_json(changes: ChangeSet) -> dict[str, Any]:
     return {"added": len(changes.added), "removed": len(changes.removed)}
 
@@ -100,9 +92,9 @@ async def _run(request: Request, work: Any) -> Response:
         principal = require_role(request, Role.editor)
         return await work(principal, Thesaurus(request.app.state.services))
     except AuthError as exc:
-        return _problem(exc.status, exc.message, headers=exc.headers)
+        return json_error(exc.status, exc.message, headers=exc.headers)
     except EditRefused as exc:
-        return _problem(exc.status, exc.message, [v.as_json() for v in exc.violations] if exc.violations else None)
+        return json_error(exc.status, exc.message, [v.as_json() for v in exc.violations] if exc.violations else None)
 
 
 @router.get("/{scheme}/{code}", summary="A concept in the editing JSON")
@@ -111,10 +103,10 @@ def get_concept(request: Request, scheme: str, code: str) -> Response:
     try:
         concept, scheme_iri = _concept(request, scheme, code)
     except EditRefused as exc:
-        return _problem(exc.status, exc.message)
+        return json_error(exc.status, exc.message)
     data = thesaurus.describe_json(concept, scheme_iri)
     if len(data) == 1:
-        return _problem(404, f"No concept {code} in {scheme}.")
+        return json_error(404, f"No concept {code} in {scheme}.")
     return JSONResponse(data)
 
 
@@ -200,7 +192,7 @@ def history(request: Request, scheme: str, code: str) -> Response:
     try:
         concept, _ = _concept(request, scheme, code)
     except EditRefused as exc:
-        return _problem(exc.status, exc.message)
+        return json_error(exc.status, exc.message)
     changes = Thesaurus(request.app.state.services).history(concept)
     return JSONResponse(
         {

@@ -16,6 +16,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, Response
 
 from api.auth import AuthError, require_role
+from api.errors import json_error
 from graph.accounts import Principal, Role
 from graph.submissions import (
     RDF_MEDIA_TYPES,
@@ -124,15 +125,6 @@ SUBMIT_DOC: dict[str, Any] = {
 }
 
 
-def _problem(
-    status: int, message: str, errors: list[dict[str, Any]] | None = None, headers: dict[str, str] | None = None
-) -> JSONResponse:
-    body: dict[str, Any] = {"error": message}
-    if errors is not None:
-        body["errors"] = errors
-    return JSONResponse(body, status_code=status, headers=headers)
-
-
 def _visible(submission: Submission | None, principal: Principal) -> bool:
     return submission is not None and (
         principal.role.at_least(Role.editor) or submission.submitted_by == principal.agent
@@ -149,25 +141,25 @@ async def submit(request: Request) -> Response:
     try:
         principal = require_role(request, Role.contributor)
     except AuthError as exc:
-        return _problem(exc.status, exc.message, headers=exc.headers)
+        return json_error(exc.status, exc.message, headers=exc.headers)
     body = await request.body()
     if len(body) > MAX_BODY:
-        return _problem(413, f"The body is larger than {MAX_BODY:,} bytes; send one record per submission.")
+        return json_error(413, f"The body is larger than {MAX_BODY:,} bytes; send one record per submission.")
     media = request.headers.get("content-type", "").split(";")[0].strip().lower()
     key = request.headers.get("idempotency-key") or None
     if key is not None and len(key) > 200:
-        return _problem(400, "Idempotency-Key is longer than 200 characters.")
+        return json_error(400, "Idempotency-Key is longer than 200 characters.")
     try:
         if media == "application/json":
             try:
                 data = json.loads(body)
             except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as exc:
-                return _problem(400, f"The body is not valid JSON: {exc}")
+                return json_error(400, f"The body is not valid JSON: {exc}")
             record = record_from_json(data, services.iris)
         elif media in RDF_MEDIA_TYPES:
             record = record_from_rdf(body, media, services.iris)
         else:
-            return _problem(
+            return json_error(
                 415,
                 "Send application/json (simple schema), application/ld+json, text/turtle, "
                 "application/n-triples or application/rdf+xml.",
@@ -181,7 +173,7 @@ async def submit(request: Request) -> Response:
         )
         warnings = await asyncio.to_thread(services.submissions.possible_duplicates, record)
     except SubmissionRefused as exc:
-        return _problem(exc.status, exc.message, exc.errors if exc.status == 422 else None)
+        return json_error(exc.status, exc.message, exc.errors if exc.status == 422 else None)
     return JSONResponse(
         submission.as_json(_path(submission), warnings),
         status_code=201 if created else 200,
@@ -195,7 +187,7 @@ def list_submissions(request: Request, type: str | None = None) -> Response:  # 
     try:
         principal = require_role(request, Role.contributor)
     except AuthError as exc:
-        return _problem(exc.status, exc.message, headers=exc.headers)
+        return json_error(exc.status, exc.message, headers=exc.headers)
     queue = [s for s in services.submissions.queue(kind=type) if _visible(s, principal)]
     return JSONResponse({"total": len(queue), "submissions": [s.as_json(_path(s)) for s in queue]})
 
@@ -206,10 +198,10 @@ def get_submission(request: Request, submission_id: str) -> Response:
     try:
         principal = require_role(request, Role.contributor)
     except AuthError as exc:
-        return _problem(exc.status, exc.message, headers=exc.headers)
+        return json_error(exc.status, exc.message, headers=exc.headers)
     submission = services.submissions.get(submission_id)
     if not _visible(submission, principal):
-        return _problem(404, f"No submission {submission_id} that you can see.")
+        return json_error(404, f"No submission {submission_id} that you can see.")
     assert submission is not None
     return JSONResponse(submission.as_json(_path(submission)))
 
@@ -221,9 +213,9 @@ async def approve(request: Request, submission_id: str) -> Response:
         principal = require_role(request, Role.editor)
         submission = await asyncio.to_thread(services.submissions.approve, submission_id, editor=principal.agent)
     except AuthError as exc:
-        return _problem(exc.status, exc.message, headers=exc.headers)
+        return json_error(exc.status, exc.message, headers=exc.headers)
     except SubmissionRefused as exc:
-        return _problem(exc.status, exc.message, exc.errors if exc.status == 422 else None)
+        return json_error(exc.status, exc.message, exc.errors if exc.status == 422 else None)
     return JSONResponse(submission.as_json(_path(submission)))
 
 
@@ -249,14 +241,14 @@ async def reject(request: Request, submission_id: str) -> Response:
         try:
             reason = json.loads(await request.body()).get("reason", "")
         except (ValueError, AttributeError):
-            return _problem(400, 'Send {"reason": "..."} as JSON.')
+            return json_error(400, 'Send {"reason": "..."} as JSON.')
         if not isinstance(reason, str):
-            return _problem(422, "reason must be text")
+            return json_error(422, "reason must be text")
         submission = await asyncio.to_thread(
             services.submissions.reject, submission_id, editor=principal.agent, reason=reason
         )
     except AuthError as exc:
-        return _problem(exc.status, exc.message, headers=exc.headers)
+        return json_error(exc.status, exc.message, headers=exc.headers)
     except SubmissionRefused as exc:
-        return _problem(exc.status, exc.message, exc.errors if exc.status == 422 else None)
+        return json_error(exc.status, exc.message, exc.errors if exc.status == 422 else None)
     return JSONResponse(submission.as_json(_path(submission)))
