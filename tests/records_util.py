@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
-import pyoxigraph as ox
+from functools import cache
 
+import pyoxigraph as ox
+import rdflib
+from rdflib.namespace import SKOS
+
+from graph.dataset import SAMPLE_DIR, VOCABULARY_DIR
 from graph.iris import mint_id
 
 PREFIXES = """\
@@ -39,3 +44,25 @@ def triples(turtle: str) -> list[ox.Triple]:
 
 def iri(kind: str, record_id: str) -> ox.NamedNode:
     return ox.NamedNode(f"{BASE}id/{kind}/{record_id}")
+
+
+@cache
+def files_graph() -> rdflib.Graph:
+    """The factor and industry vocabularies and the sample records, straight from the files: the
+    independent reference that tests compare the service's answers with."""
+    graph = rdflib.Graph()
+    for path in [VOCABULARY_DIR / "factors.ttl", VOCABULARY_DIR / "industries.ttl", *sorted(SAMPLE_DIR.glob("*.ttl"))]:
+        graph.parse(path)
+    return graph
+
+
+def ancestors(graph: rdflib.Graph, concept: rdflib.term.Node) -> set[str]:
+    """The concept and everything broader than it (skos:broader*), as IRIs."""
+    found: set[str] = set()
+    todo = [concept]
+    while todo:
+        node = todo.pop()
+        if str(node) not in found:
+            found.add(str(node))
+            todo += list(graph.objects(node, SKOS.broader))
+    return found

@@ -20,37 +20,16 @@ from rdflib.namespace import RDF, SKOS
 from api.app import create_app
 from graph.config import DEFAULT_BASE_URI
 from graph.coverage import coverage, filter_concepts, item_list
-from graph.dataset import SAMPLE_DIR, VOCABULARY_DIR
 from graph.services import Services, open_services
 from graph.views import Site
 from tests.conftest import make_settings
-from tests.records_util import BASE, PREFIXES, triples
+from tests.records_util import BASE, PREFIXES, ancestors, files_graph, triples
 
 AMV = rdflib.Namespace(DEFAULT_BASE_URI + "ontology#")
 FACTORS = DEFAULT_BASE_URI + "vocab/factors/"
 INDUSTRIES = DEFAULT_BASE_URI + "vocab/industries/"
 NEW_ITEM = "zz9cvr00"
 CSS = Path(__file__).resolve().parent.parent / "api" / "static" / "style.css"
-
-
-@cache
-def files_graph() -> rdflib.Graph:
-    graph = rdflib.Graph()
-    for path in [VOCABULARY_DIR / "factors.ttl", VOCABULARY_DIR / "industries.ttl", *sorted(SAMPLE_DIR.glob("*.ttl"))]:
-        graph.parse(path)
-    return graph
-
-
-def ancestors(graph: rdflib.Graph, concept: rdflib.term.Node) -> set[str]:
-    """The concept and everything broader than it (skos:broader*), as IRIs."""
-    found, todo = set(), [concept]
-    while todo:
-        node = todo.pop()
-        if str(node) in found:
-            continue
-        found.add(str(node))
-        todo += list(graph.objects(node, SKOS.broader))
-    return found
 
 
 @cache

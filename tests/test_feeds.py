@@ -12,7 +12,6 @@ import shutil
 import time
 from collections.abc import Iterator
 from datetime import datetime, timedelta
-from functools import cache
 from html.parser import HTMLParser
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
@@ -28,12 +27,11 @@ from rdflib.namespace import DCTERMS, RDF, SKOS
 
 from api.app import create_app
 from graph.config import DEFAULT_BASE_URI
-from graph.dataset import SAMPLE_DIR, VOCABULARY_DIR
 from graph.feeds import ITEMS_FEED_SIZE
 from graph.ledger import now
 from graph.services import Services
 from tests.conftest import make_settings
-from tests.records_util import BASE, PREFIXES, triples
+from tests.records_util import BASE, PREFIXES, ancestors, files_graph, triples
 
 AMV = rdflib.Namespace(DEFAULT_BASE_URI + "ontology#")
 FACTORS = DEFAULT_BASE_URI + "vocab/factors/"
@@ -47,24 +45,6 @@ COPENHAGEN = ZoneInfo("Europe/Copenhagen")
 
 
 # -- expectations from the files -----------------------------------------------------------------
-
-
-@cache
-def files_graph() -> rdflib.Graph:
-    graph = rdflib.Graph()
-    for path in [VOCABULARY_DIR / "factors.ttl", VOCABULARY_DIR / "industries.ttl", *sorted(SAMPLE_DIR.glob("*.ttl"))]:
-        graph.parse(path)
-    return graph
-
-
-def ancestors(graph: rdflib.Graph, concept: rdflib.term.Node) -> set[str]:
-    found, todo = set(), [concept]
-    while todo:
-        node = todo.pop()
-        if str(node) not in found:
-            found.add(str(node))
-            todo += list(graph.objects(node, SKOS.broader))
-    return found
 
 
 def sample_items(*, factor: str | None = None, industry: str | None = None, actor: str | None = None) -> set[str]:
