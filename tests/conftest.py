@@ -4,10 +4,14 @@ from __future__ import annotations
 
 import shutil
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
+from fastapi.testclient import TestClient
 
+from api.app import create_app
+from graph.accounts import Role
 from graph.config import DEFAULT_BASE_URI, Settings
 from graph.dataset import load_fixed_graphs, load_sample
 from graph.ledger import Ledger
@@ -57,6 +61,21 @@ def services(request: pytest.FixtureRequest, data_dir: Path) -> Iterator[Service
             Services(settings, RemoteStore(server.url), Ledger(settings.ledger_path)) as s,
         ):
             yield s
+
+
+@pytest.fixture
+def served_client(data_dir: Path) -> Iterator[TestClient]:
+    """The real app on a private copy of the initialised store, served by a real Oxigraph server
+    (as under `amv serve`), so the SPARQL endpoint and editor writes are available."""
+    settings = make_settings(data_dir)
+    with ManagedStoreServer(settings) as server, TestClient(create_app(replace(settings, store_url=server.url))) as c:
+        yield c
+
+
+def bearer(client: TestClient, role: Role, name: str = "") -> dict[str, str]:
+    """An Authorization header with a fresh token of the role."""
+    accounts = client.app.state.services.accounts  # type: ignore[attr-defined]
+    return {"Authorization": "Bearer " + accounts.create_token(name or f"test-{role.value}", role)}
 
 
 @pytest.fixture

@@ -31,8 +31,12 @@ def log_in(client: TestClient, email: str) -> None:
     client.cookies.clear()
     page = client.get("/login").text
     csrf = re.search(r'name="csrf" value="([^"]+)"', page).group(1)  # type: ignore[union-attr]
-    assert client.post("/login", data={"email": email, "password": PASSWORD, "csrf": csrf},
-                       follow_redirects=False).status_code == 303
+    assert (
+        client.post(
+            "/login", data={"email": email, "password": PASSWORD, "csrf": csrf}, follow_redirects=False
+        ).status_code
+        == 303
+    )
 
 
 def csrf_of(html: str) -> str:
@@ -78,8 +82,9 @@ def test_submit_with_an_error_keeps_the_input_then_fix_then_review(app_client: T
     assert f'data-submission="{submission_id}"' in queue
     forged = app_client.post(f"/review/{submission_id}", data={"csrf": "forged", "decision": "approve"})
     assert forged.status_code == 403
-    approved = app_client.post(f"/review/{submission_id}", data={"csrf": csrf_of(queue), "decision": "approve"},
-                               follow_redirects=False)
+    approved = app_client.post(
+        f"/review/{submission_id}", data={"csrf": csrf_of(queue), "decision": "approve"}, follow_redirects=False
+    )
     assert approved.status_code == 303
     page = app_client.get(path)
     assert page.status_code == 200 and "Tunge løft på lageret" in page.text

@@ -4,20 +4,14 @@ formats and protocol errors (the W3C suite in test_w3c_conformance.py covers the
 from __future__ import annotations
 
 import json
-import shutil
-from collections.abc import Iterator
-from dataclasses import replace
-from pathlib import Path
 
 import pyoxigraph as ox
 import pytest
 from fastapi.testclient import TestClient
 
-from api.app import create_app
 from graph.accounts import Role
 from graph.iris import mint_id
-from graph.store_server import ManagedStoreServer
-from tests.conftest import make_settings
+from tests.conftest import bearer as token
 
 BASE = "https://w3id.org/arbejdsmiljoviden/"
 DCT = "http://purl.org/dc/terms/"
@@ -27,17 +21,8 @@ TURTLE = {"Content-Type": "text/turtle; charset=utf-8"}
 
 
 @pytest.fixture
-def client(initialised_dir: Path, tmp_path: Path) -> Iterator[TestClient]:
-    data_dir = tmp_path / "data"
-    shutil.copytree(initialised_dir, data_dir)
-    settings = make_settings(data_dir)
-    with ManagedStoreServer(settings) as server, TestClient(create_app(replace(settings, store_url=server.url))) as c:
-        yield c
-
-
-def token(client: TestClient, role: Role) -> dict[str, str]:
-    secret = client.app.state.services.accounts.create_token(f"test-{role.value}", role)  # type: ignore[attr-defined]
-    return {"Authorization": f"Bearer {secret}"}
+def client(served_client: TestClient) -> TestClient:
+    return served_client
 
 
 def page_of(iri: str) -> str:

@@ -126,9 +126,13 @@ def test_contributors_see_only_their_own_submissions(client: TestClient) -> None
         (b'{"type": "item", "nonsense": 1, "title": {"da": "x"}}', "application/json", 422),
         (b"<a> <b> .", "text/turtle", 400),
         (b"hello", "text/plain", 415),
-    (b'<?xml version="1.0"?><!DOCTYPE r [<!ENTITY a "aaaa"><!ENTITY b "&a;&a;&a;&a;"><!ENTITY c "&b;&b;&b;">]>'
-     b'<rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#"><rdf:Description rdf:about="http://x/y">'
-     b'<rdf:value>&c;</rdf:value></rdf:Description></rdf:RDF>', "application/rdf+xml", 400),
+        (
+            b'<?xml version="1.0"?><!DOCTYPE r [<!ENTITY a "aaaa"><!ENTITY b "&a;&a;&a;&a;"><!ENTITY c "&b;&b;&b;">]>'
+            b'<rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#"><rdf:Description rdf:about="http://x/y">'
+            b"<rdf:value>&c;</rdf:value></rdf:Description></rdf:RDF>",
+            "application/rdf+xml",
+            400,
+        ),
         (b"[" * 100000 + b"]" * 100000, "application/json", 400),
     ],
 )

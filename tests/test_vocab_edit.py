@@ -3,29 +3,17 @@ history, in SPARQL and in the Skosmos REST API; refused changes change nothing."
 
 from __future__ import annotations
 
-import shutil
-from collections.abc import Iterator
-from dataclasses import replace
-from pathlib import Path
-
 import pytest
 from fastapi.testclient import TestClient
 
-from api.app import create_app
 from graph.accounts import Role
-from graph.store_server import ManagedStoreServer
-from tests.conftest import make_settings
 
 FACTORS = "https://w3id.org/arbejdsmiljoviden/vocab/factors"
 
 
 @pytest.fixture
-def client(initialised_dir: Path, tmp_path: Path) -> Iterator[TestClient]:
-    data_dir = tmp_path / "data"
-    shutil.copytree(initialised_dir, data_dir)
-    settings = make_settings(data_dir)
-    with ManagedStoreServer(settings) as server, TestClient(create_app(replace(settings, store_url=server.url))) as c:
-        yield c
+def client(served_client: TestClient) -> TestClient:
+    return served_client
 
 
 def editor(client: TestClient, role: Role = Role.editor) -> dict[str, str]:

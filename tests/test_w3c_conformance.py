@@ -146,6 +146,8 @@ def collect() -> list[W3CTest]:
 
 
 ALL_TESTS = collect()
+
+
 def test_the_manifests_are_there() -> None:
     assert ALL_TESTS, f"the W3C test manifests are not at {W3C}"
 
