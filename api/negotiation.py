@@ -8,7 +8,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from graph.media import parse_accept
+from fastapi.responses import Response
+
+from graph.media import match_quality, parse_accept
 
 
 @dataclass(frozen=True)
@@ -49,24 +51,7 @@ class NotAcceptable(Exception):
 
 
 def _quality(accept: list[tuple[str, float, int]], rep: Representation) -> tuple[float, int, int]:
-    """The q the client gives `rep`, with the specificity and position of the range that decided it."""
-    names = {rep.media_type} | {alias for alias, r in ALIASES.items() if r is rep}
-    best: tuple[int, float, int] | None = None  # (specificity, q, position)
-    for media, q, position in accept:
-        major = media.split("/")[0]
-        if media in names:
-            specificity = 3 if media == rep.media_type else 2
-        elif media == f"{major}/*" and any(n.startswith(major + "/") for n in names):
-            specificity = 1
-        elif media == "*/*":
-            specificity = 0
-        else:
-            continue
-        if best is None or specificity > best[0]:
-            best = (specificity, q, position)
-    if best is None:
-        return (0.0, -1, 0)
-    return (best[1], best[0], -best[2])
+    return match_quality(accept, rep.media_type, {alias for alias, r in ALIASES.items() if r is rep})
 
 
 def negotiate(accept_header: str | None, suffix: str = "") -> Representation:
@@ -94,3 +79,14 @@ def split_suffix(path: str) -> tuple[str, str]:
         if path.endswith(suffix):
             return path[: -len(suffix)], suffix
     return path, ""
+
+
+def not_acceptable(what: str) -> Response:
+    """406 naming the types `what` (e.g. "this resource") is available as."""
+    accepted = ", ".join(r.media_type for r in REPRESENTATIONS)
+    return Response(
+        f"406 Not Acceptable: {what} is available as {accepted}\n",
+        status_code=406,
+        media_type="text/plain",
+        headers={"Vary": "Accept"},
+    )

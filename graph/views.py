@@ -635,4 +635,3 @@ def ontology_page(site: Site, resolution: Resolution, triples: Sequence[Triple])
         properties=[d for d in docs if d.kind.endswith("property") and d.iri.startswith(own)],
         reused=[d for d in docs if not d.iri.startswith(own)],
     )
-

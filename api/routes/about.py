@@ -12,7 +12,7 @@ from fastapi.responses import FileResponse, PlainTextResponse, RedirectResponse,
 from starlette.routing import Match
 
 from api.i18n import request_language
-from api.negotiation import DATA_REPRESENTATIONS, HTML, NotAcceptable, negotiate, split_suffix
+from api.negotiation import DATA_REPRESENTATIONS, HTML, NotAcceptable, negotiate, not_acceptable, split_suffix
 from api.templating import render
 from graph import sitemap
 from graph.dataset_description import LICENSE, about_page, dataset_stats, void_triples
@@ -94,12 +94,7 @@ def void(request: Request, suffix: str = "") -> Response:
     try:
         rep = negotiate(request.headers.get("accept"), known)
     except NotAcceptable:
-        accepted = ", ".join(r.media_type for r in (HTML, *DATA_REPRESENTATIONS))
-        return PlainTextResponse(
-            f"406 Not Acceptable: the dataset description is available as {accepted}\n",
-            status_code=406,
-            headers={"Vary": "Accept"},
-        )
+        return not_acceptable("the dataset description")
     if rep == HTML:
         return RedirectResponse("/about", status_code=303, headers={"Vary": "Accept"})
     stats = dataset_stats(services)

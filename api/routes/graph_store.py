@@ -20,13 +20,13 @@ from fastapi.responses import Response
 from pyoxigraph import NamedNode
 
 from api.auth import AuthError, require_role
-from api.negotiation import parse_accept
 from api.routes.sparql import ProtocolError, error
 from api.routes.sparql_update import refusal
 from graph import graph_store as gs
 from graph.accounts import Principal, Role
 from graph.graph_writes import WriteRefused
 from graph.iris import mint_id
+from graph.media import match_quality, parse_accept
 from graph.serialize import jsonld_context
 from graph.store import StoreError
 
@@ -82,22 +82,10 @@ def choose_format(accept: str | None) -> str:
         return "turtle"
     ranked: list[tuple[float, int, int, int, str]] = []
     for preference, (key, media_type) in enumerate(gs.RESPONSE_FORMATS.items()):
-        names = {media_type} | {alias for alias, k in gs.RESPONSE_ALIASES.items() if k == key}
-        major = media_type.split("/")[0]
-        best: tuple[int, float, int] | None = None  # (specificity, q, position)
-        for media, q, position in entries:
-            if media in names:
-                specificity = 3 if media == media_type else 2
-            elif media == f"{major}/*":
-                specificity = 1
-            elif media == "*/*":
-                specificity = 0
-            else:
-                continue
-            if best is None or specificity > best[0]:
-                best = (specificity, q, position)
-        if best is not None and best[1] > 0:
-            ranked.append((best[1], best[0], -best[2], -preference, key))
+        aliases = {alias for alias, k in gs.RESPONSE_ALIASES.items() if k == key}
+        q, specificity, position = match_quality(entries, media_type, aliases)
+        if q > 0:
+            ranked.append((q, specificity, position, -preference, key))
     if not ranked:
         raise ProtocolError(
             406, f"Cannot send a graph as {accept}; available: {', '.join(gs.RESPONSE_FORMATS.values())}."

@@ -18,7 +18,15 @@ from pyoxigraph import NamedNode
 
 from api import schema_org
 from api.i18n import request_language
-from api.negotiation import DATA_REPRESENTATIONS, HTML, NotAcceptable, Representation, negotiate, split_suffix
+from api.negotiation import (
+    DATA_REPRESENTATIONS,
+    HTML,
+    NotAcceptable,
+    Representation,
+    negotiate,
+    not_acceptable,
+    split_suffix,
+)
 from api.routes.feeds import resource_feeds
 from api.templating import render
 from graph.coverage import items_link
@@ -106,13 +114,7 @@ def resource_response(request: Request, raw_path: str) -> Response:
     try:
         rep = negotiate(request.headers.get("accept"), suffix)
     except NotAcceptable:
-        accepted = ", ".join(r.media_type for r in (HTML, *DATA_REPRESENTATIONS))
-        return Response(
-            f"406 Not Acceptable: this resource is available as {accepted}\n",
-            status_code=406,
-            media_type="text/plain",
-            headers={"Vary": "Accept"},
-        )
+        return not_acceptable("this resource")
 
     if resolution is None or resolution.status == Status.missing:
         return not_found(request, rep)
