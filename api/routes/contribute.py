@@ -15,7 +15,7 @@ from fastapi.responses import RedirectResponse, Response
 from api.auth import AuthError, check_csrf, current_session, require_role
 from api.i18n import request_language
 from api.templating import render
-from graph.accounts import Role
+from graph.accounts import Principal, Role
 from graph.forms import form_fields, json_from_form
 from graph.iris import RecordKind
 from graph.submissions import SubmissionRefused, record_from_json
@@ -26,6 +26,18 @@ router = APIRouter()
 
 def _login_redirect(request: Request) -> Response:
     return RedirectResponse("/login?" + urllib.parse.urlencode({"next": request.url.path}), status_code=303)
+
+
+async def _signed_form(request: Request, role: Role) -> tuple[dict[str, list[str]], Principal] | Response:
+    """The posted form and who sent it — if it carries the session's CSRF token and the role suffices."""
+    raw = (await request.body()).decode("utf-8", errors="replace")
+    values = urllib.parse.parse_qs(raw, keep_blank_values=True)
+    try:
+        check_csrf(request, (values.get("csrf") or [""])[0])
+        principal = require_role(request, role, allow_session=True)
+    except AuthError as exc:
+        return render(request, "message.html", {"message": exc.message}, status_code=exc.status)
+    return values, principal
 
 
 def _kind(value: str) -> RecordKind | None:
@@ -85,13 +97,10 @@ async def submit(request: Request, kind_name: str) -> Response:
         return render(request, "notfound.html", {}, status_code=404)
     if current_session(request) is None:
         return _login_redirect(request)
-    raw = (await request.body()).decode("utf-8", errors="replace")
-    values = urllib.parse.parse_qs(raw, keep_blank_values=True)
-    try:
-        check_csrf(request, (values.get("csrf") or [""])[0])
-        principal = require_role(request, Role.contributor, allow_session=True)
-    except AuthError as exc:
-        return render(request, "message.html", {"message": exc.message}, status_code=exc.status)
+    form = await _signed_form(request, Role.contributor)
+    if isinstance(form, Response):
+        return form
+    values, principal = form
     services = request.app.state.services
     lang = request_language(request)
     try:
@@ -151,13 +160,10 @@ def review_queue(request: Request) -> Response:
 
 @router.post("/review/{submission_id}")
 async def decide(request: Request, submission_id: str) -> Response:
-    raw = (await request.body()).decode("utf-8", errors="replace")
-    values = urllib.parse.parse_qs(raw, keep_blank_values=True)
-    try:
-        check_csrf(request, (values.get("csrf") or [""])[0])
-        principal = require_role(request, Role.editor, allow_session=True)
-    except AuthError as exc:
-        return render(request, "message.html", {"message": exc.message}, status_code=exc.status)
+    form = await _signed_form(request, Role.editor)
+    if isinstance(form, Response):
+        return form
+    values, principal = form
     services = request.app.state.services
     decision = (values.get("decision") or [""])[0]
     try:
