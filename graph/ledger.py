@@ -3,8 +3,8 @@
 The quad store holds exactly the public dataset (ontology, schemes, published records), so nothing
 pending can leak through pages, search, dumps or SPARQL by construction. Everything about a record
 that is not public content lives here: its status (draft, pending, published, rejected, withdrawn),
-who submitted and approved it, where it came from, the content of records not (or no longer) in
-the store, the tombstone of a withdrawn record, and the history of every change.
+who submitted and approved it, where it came from, the submissions waiting for review (with their
+content), the tombstone of a withdrawn record, and the history of every change.
 """
 
 from __future__ import annotations
@@ -28,7 +28,6 @@ CREATE TABLE IF NOT EXISTS records (
     submitted_by     TEXT,
     approved_by      TEXT,
     source           TEXT,
-    content          TEXT,            -- N-Triples of a record that is not in the public store
     withdrawn_reason TEXT,
     replaced_by      TEXT
 );
@@ -80,7 +79,6 @@ class LedgerEntry:
     submitted_by: str | None = None
     approved_by: str | None = None
     source: str | None = None
-    content: str | None = None
     withdrawn_reason: str | None = None
     replaced_by: str | None = None
 
@@ -128,19 +126,23 @@ class Ledger:
         self._db.execute("COMMIT")
 
     def get(self, iri: str) -> LedgerEntry | None:
-        row = self._db.execute("SELECT * FROM records WHERE iri = ?", (iri,)).fetchone()
+        row = self._db.execute(
+            "SELECT iri, kind, status, title, created, modified, submitted_by, approved_by, source, "
+            "withdrawn_reason, replaced_by FROM records WHERE iri = ?",
+            (iri,),
+        ).fetchone()
         return None if row is None else LedgerEntry(**{**dict(row), "status": RecordStatus(row["status"])})
 
     def upsert(self, db: sqlite3.Connection, entry: LedgerEntry) -> None:
         db.execute(
             """INSERT INTO records (iri, kind, status, title, created, modified, submitted_by, approved_by,
-                                    source, content, withdrawn_reason, replaced_by)
+                                    source, withdrawn_reason, replaced_by)
                VALUES (:iri, :kind, :status, :title, :created, :modified, :submitted_by, :approved_by,
-                       :source, :content, :withdrawn_reason, :replaced_by)
+                       :source, :withdrawn_reason, :replaced_by)
                ON CONFLICT (iri) DO UPDATE SET
                  kind = excluded.kind, status = excluded.status, title = excluded.title,
                  modified = excluded.modified, submitted_by = excluded.submitted_by,
-                 approved_by = excluded.approved_by, source = excluded.source, content = excluded.content,
+                 approved_by = excluded.approved_by, source = excluded.source,
                  withdrawn_reason = excluded.withdrawn_reason, replaced_by = excluded.replaced_by""",
             {**entry.__dict__, "status": entry.status.value},
         )

@@ -175,23 +175,23 @@ def test_a_cartesian_product_is_stopped_while_pages_and_small_queries_keep_answe
 
 
 def test_pending_records_are_invisible_through_any_dataset(client: TestClient) -> None:
-    from graph.ledger import LedgerEntry, RecordStatus, now
+    from graph.submissions import record_from_json
 
     services = client.app.state.services  # type: ignore[attr-defined]
     iri = "https://w3id.org/arbejdsmiljoviden/id/problem/p3nd1ngx"
-    with services.ledger.transaction() as db:
-        services.ledger.upsert(
-            db,
-            LedgerEntry(
-                iri,
-                "problem",
-                RecordStatus.pending,
-                "Hemmelig",
-                now(),
-                now(),
-                content=f'<{iri}> <http://purl.org/dc/terms/title> "Hemmelig" .',
-            ),
-        )
+    # A real submission waiting for review (the ledger holds it; the store must not).
+    record = record_from_json(
+        {
+            "type": "problem",
+            "id": "p3nd1ngx",
+            "title": {"da": "Hemmelig"},
+            "description": {"da": "x"},
+            "factors": ["5.1"],
+        },
+        services.iris,
+    )
+    submission, _ = services.submissions.submit(record, agent="token:test")
+    assert submission.status.value == "pending" and submission.iri == iri
     for query in (
         f"ASK {{ <{iri}> ?p ?o }}",
         f"ASK {{ GRAPH <{iri}> {{ ?s ?p ?o }} }}",
