@@ -6,6 +6,7 @@ import shutil
 from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
@@ -20,8 +21,9 @@ from graph.store import RemoteStore
 from graph.store_server import ManagedStoreServer
 
 
-def make_settings(data_dir: Path, **overrides: str) -> Settings:
-    return Settings(data_dir=data_dir, base_uri=overrides.get("base_uri", DEFAULT_BASE_URI))
+def make_settings(data_dir: Path, **overrides: Any) -> Settings:
+    """Settings for a test data directory; any Settings field may be overridden (e.g. outbound_allow=("127.0.0.1",))."""
+    return replace(Settings(data_dir=data_dir, base_uri=DEFAULT_BASE_URI), **overrides)
 
 
 @pytest.fixture(scope="session")
