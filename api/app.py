@@ -11,10 +11,12 @@ from fastapi.responses import PlainTextResponse, Response
 from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from api.middleware import ServiceHeaders
 from api.routes import (
     about,
     account,
     actors,
+    api_docs,
     concepts_api,
     contribute,
     coverage,
@@ -22,6 +24,7 @@ from api.routes import (
     feeds,
     graph_store,
     home,
+    operations,
     resources,
     search,
     skosmos,
@@ -68,7 +71,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         description="The open knowledge graph and shared vocabulary of Denmark's work-environment community.",
         version="0.1.0",
         lifespan=lifespan,
+        docs_url=None,  # served by api_docs from our static files, under our CSP
+        redoc_url=None,
     )
+    app.add_middleware(ServiceHeaders, max_body_bytes=settings.max_body_bytes)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
 
     @app.exception_handler(StarletteHTTPException)
@@ -81,6 +87,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         )
 
     app.include_router(home.router)
+    app.include_router(operations.router)  # /health, /ready
+    app.include_router(api_docs.router)  # /docs
     app.include_router(account.router)
     app.include_router(submissions.router)
     app.include_router(concepts_api.router)

@@ -12,7 +12,7 @@ import os
 import sys
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import pyoxigraph as ox
 import typer
@@ -219,10 +219,38 @@ def serve(
             raise typer.Exit(EXIT_STORE) from exc
         console.print(f"store server: {server.url} (data in {settings.store_dir})")
     try:
-        uvicorn.run("api.app:create_app", factory=True, host=host, port=port, workers=workers)
+        uvicorn.run(
+            "api.app:create_app",
+            factory=True,
+            host=host,
+            port=port,
+            workers=workers,
+            access_log=False,  # our own access log (logger amv.access) carries request ids, as JSON lines
+            log_config=LOGGING,
+        )
     finally:
         if server:
             server.stop()
+
+
+#: uvicorn's logging plus ours: `amv.*` loggers write to stderr, one JSON object per access-log line.
+LOGGING: dict[str, Any] = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {
+        "plain": {"format": "%(message)s"},
+        "default": {"()": "uvicorn.logging.DefaultFormatter", "fmt": "%(levelprefix)s %(message)s"},
+    },
+    "handlers": {
+        "plain": {"class": "logging.StreamHandler", "formatter": "plain", "stream": "ext://sys.stderr"},
+        "default": {"class": "logging.StreamHandler", "formatter": "default", "stream": "ext://sys.stderr"},
+    },
+    "loggers": {
+        "uvicorn": {"handlers": ["default"], "level": "INFO", "propagate": False},
+        "uvicorn.error": {"level": "INFO"},
+        "amv": {"handlers": ["plain"], "level": "INFO", "propagate": False},
+    },
+}
 
 
 @app.command()

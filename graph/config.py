@@ -9,6 +9,7 @@
 | AMV_QUERY_TIMEOUT    | 10                                        | seconds a public SPARQL query may run           |
 | AMV_RESULT_LIMIT     | 10000                                     | rows (or triples) a public query returns at most|
 | AMV_SPARQL_CONCURRENCY | 2                                       | public SPARQL queries run at once per worker    |
+| AMV_MAX_BODY_BYTES   | 20000000                                  | largest request body accepted (413 beyond)      |
 | AMV_OUTBOUND_ALLOW   | (none)                                    | hosts/CIDRs fetchable although private (a,b)  |
 | AMV_OUTBOUND_TIMEOUT | 10                                        | seconds an outbound fetch may take              |
 | AMV_OUTBOUND_MAX_BYTES | 5000000                                 | largest response body an outbound fetch reads   |
@@ -36,6 +37,7 @@ class Settings:
     query_timeout: float = 10.0
     result_limit: int = 10_000
     sparql_concurrency: int = 2
+    max_body_bytes: int = 20_000_000
     #: Outbound fetches (link checker, harvester, webhooks, mapping checks): see graph/outbound.py.
     outbound_allow: tuple[str, ...] = ()
     outbound_timeout: float = 10.0
@@ -68,6 +70,7 @@ class Settings:
             query_timeout=float(env.get("AMV_QUERY_TIMEOUT", "10")),
             result_limit=int(env.get("AMV_RESULT_LIMIT", "10000")),
             sparql_concurrency=int(env.get("AMV_SPARQL_CONCURRENCY", "2")),
+            max_body_bytes=int(env.get("AMV_MAX_BODY_BYTES", "20000000")),
             outbound_allow=tuple(h.strip() for h in env.get("AMV_OUTBOUND_ALLOW", "").split(",") if h.strip()),
             outbound_timeout=float(env.get("AMV_OUTBOUND_TIMEOUT", "10")),
             outbound_max_bytes=int(env.get("AMV_OUTBOUND_MAX_BYTES", "5000000")),

@@ -7,6 +7,7 @@ whether the committed copies match node_modules (exit 1 if not), for CI or a pre
 Vendored now: YASGUI (@zazuko/yasgui), the SPARQL editor of /sparql: one self-contained UMD bundle
 with its dependencies (CodeMirror, DataTables, …) and one stylesheet with inline icons. No source
 maps, no CDN, and nothing the bundle loads at run time (the page turns its network look-ups off).
+Swagger UI (swagger-ui-dist): the OpenAPI explorer of /docs.
 """
 
 from __future__ import annotations
@@ -30,7 +31,11 @@ class Package:
     files: tuple[str, ...]  # paths inside the package
 
 
-PACKAGES = (Package("@zazuko/yasgui", "yasgui", ("build/yasgui.min.js", "build/yasgui.min.css")),)
+PACKAGES = (
+    Package("@zazuko/yasgui", "yasgui", ("build/yasgui.min.js", "build/yasgui.min.css")),
+    # Swagger UI for /docs, served from here so that the page needs no CDN and no inline script.
+    Package("swagger-ui-dist", "swagger-ui", ("swagger-ui-bundle.js", "swagger-ui.css")),
+)
 
 
 def _bundled_licences(package: Package) -> list[tuple[str, str, str]]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date
 
 from fastapi import APIRouter, Request
-from fastapi.responses import HTMLResponse, JSONResponse
+from fastapi.responses import HTMLResponse
 
 from api.routes.feeds import home_feeds
 from api.templating import render
@@ -39,14 +39,3 @@ def home(request: Request) -> HTMLResponse:
             },
         },
     )
-
-
-@router.get("/health")
-def health(request: Request) -> JSONResponse:
-    """200 when the store answers a query, 503 when it does not (for load balancers and monitors)."""
-    services = request.app.state.services
-    try:
-        services.store.ask("ASK {}")
-    except Exception as exc:  # noqa: BLE001 - any store failure means unhealthy
-        return JSONResponse({"status": "unavailable", "store": str(exc)}, status_code=503)
-    return JSONResponse({"status": "ok"})

@@ -412,6 +412,12 @@ class SearchIndex:
         index = self._index or self._open_current()
         return index.searcher().num_docs if index is not None else 0
 
+    def agreement(self) -> tuple[int, int]:
+        """(documents in the index, records the ledger has published), after applying pending changes:
+        equal when the index is complete."""
+        self.ensure_current()
+        return self.count(), self._published_count()
+
     def _published_count(self) -> int:
         return int(self.services.ledger.count_by_status().get(RecordStatus.published.value, 0))
 
