@@ -112,8 +112,15 @@ def init(
 @app.command()
 def load(
     files: Annotated[list[Path], typer.Argument(help="RDF files (.ttl .nt .nq .trig .jsonld .rdf) holding records.")],
+    dataset: Annotated[
+        bool,
+        typer.Option("--dataset", help="The file is a whole-dataset dump of `amv dump`: load it into an empty store."),
+    ] = False,
 ) -> None:
     """Validate records, then write the valid ones; report per record; exit 1 if any was rejected."""
+    if dataset:
+        _load_dataset(files)
+        return
     triples = []
     for path in files:
         try:
@@ -127,6 +134,74 @@ def load(
     out.print(f"{len(outcomes) - rejected} accepted, {rejected} rejected")
     if rejected:
         raise typer.Exit(EXIT_REJECTED)
+
+
+def _load_dataset(files: list[Path]) -> None:
+    from graph.backup import BackupError, load_dataset
+
+    if len(files) != 1:
+        console.print("[red]error:[/red] --dataset loads exactly one dump file")
+        raise typer.Exit(EXIT_REJECTED)
+    with _services() as services:
+        try:
+            records = load_dataset(services, files[0], agent=_agent())
+        except BackupError as exc:
+            console.print(f"[red]error:[/red] {escape(str(exc))}")
+            raise typer.Exit(EXIT_REJECTED) from exc
+    out.print(f"dataset loaded: {records} records published")
+
+
+@app.command()
+def dump(
+    output: Annotated[Path | None, typer.Argument(help="N-Quads file to write (default: stdout).")] = None,
+) -> None:
+    """The whole public dataset as N-Quads (every graph: ontology, schemes, records, change log);
+    `amv load --dataset FILE` loads it back."""
+    with _services() as services:
+        target = output.open("wb") if output else sys.stdout.buffer
+        try:
+            services.store.dump_nquads(target)
+        finally:
+            if output:
+                target.close()
+
+
+@app.command()
+def backup(
+    directory: Annotated[Path, typer.Argument(help="A new directory to write the backup into.")],
+) -> None:
+    """A consistent backup, online while `amv serve` runs: the store, accounts, history, submissions
+    and the other SQLite files, and a manifest with the configuration (no secrets)."""
+    from graph.backup import BackupError
+    from graph.backup import backup as make_backup
+
+    with _services() as services:
+        try:
+            report = make_backup(services, directory)
+        except BackupError as exc:
+            console.print(f"[red]error:[/red] {escape(str(exc))}")
+            raise typer.Exit(EXIT_REJECTED) from exc
+    out.print(
+        f"backup written to {report.directory}: {report.quads} quads, {report.records} published records, "
+        f"{len(report.files)} files, {report.seconds:.1f} s"
+    )
+
+
+@app.command()
+def restore(
+    directory: Annotated[Path, typer.Argument(help="A directory written by `amv backup`.")],
+    force: Annotated[bool, typer.Option("--force", help="Replace the deployment in AMV_DATA_DIR.")] = False,
+) -> None:
+    """Bring a backup back into AMV_DATA_DIR (empty, or replaced with --force) and rebuild the search index."""
+    from graph.backup import BackupError
+    from graph.backup import restore as restore_backup
+
+    try:
+        report = restore_backup(Settings.from_env(), directory, force=force, progress=lambda s: console.print(s))
+    except (BackupError, StoreError) as exc:
+        console.print(f"[red]error:[/red] {escape(str(exc))}")
+        raise typer.Exit(EXIT_REJECTED) from exc
+    out.print(f"restored into {report.directory}: {report.quads} quads, {report.records} published records")
 
 
 class ReportFormat(StrEnum):

@@ -170,8 +170,9 @@ class Records:
 
     # -- validation ------------------------------------------------------------------------
 
-    def reference_facts(self, records: Sequence[Record]) -> list[Triple]:
-        """What the shapes need to know about linked things: types, schemes, deprecation."""
+    def reference_facts(self, records: Sequence[Record], context: Store | None = None) -> list[Triple]:
+        """What the shapes need to know about linked things: types, schemes, deprecation — from the
+        store, or from `context` (a dataset being loaded, whose vocabularies are not in the store yet)."""
         batch = {r.iri for r in records}
         refs = sorted(
             {t.object for r in records for t in r.triples if isinstance(t.object, NamedNode)} - batch,
@@ -179,13 +180,15 @@ class Records:
         )
         facts: list[Triple] = []
         for start in range(0, len(refs), 500):
-            facts += self.store.construct(self.queries("reference-facts", refs=refs[start : start + 500]))
+            facts += (self.store if context is None else context).construct(
+                self.queries("reference-facts", refs=refs[start : start + 500])
+            )
         return facts
 
-    def validate(self, records: Sequence[Record]) -> dict[str, list[Violation]]:
+    def validate(self, records: Sequence[Record], *, context: Store | None = None) -> dict[str, list[Violation]]:
         """Violations (and warnings) per record IRI; validated as one batch for speed."""
         triples = [t for r in records for t in r.triples if t.predicate not in SYSTEM_PROPERTIES]
-        report = self.validator.validate_records(triples + self.reference_facts(records))
+        report = self.validator.validate_records(triples + self.reference_facts(records, context))
         # Results name their focus node by IRI; map it (and `#fragment` nodes) back to the record.
         owner = {t.subject.value: r.iri.value for r in records for t in r.triples if isinstance(t.subject, NamedNode)}
         found: dict[str, list[Violation]] = {r.iri.value: [] for r in records}

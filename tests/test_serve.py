@@ -30,7 +30,7 @@ def start_serve(data_dir: Path, port: int) -> subprocess.Popen[bytes]:
     while time.monotonic() < deadline:
         assert process.poll() is None, "amv serve exited"
         try:
-            if httpx.get(f"http://127.0.0.1:{port}/health", timeout=1).status_code == 200:
+            if httpx.get(f"http://127.0.0.1:{port}/ready", timeout=5).status_code == 200:
                 return process
         except httpx.HTTPError:
             pass
