@@ -2,7 +2,7 @@
 PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
-SIZE   ?= 10k
+SIZE   ?=
 HOST   ?= 127.0.0.1
 PORT   ?= 8000
 
@@ -26,9 +26,10 @@ serve: install
 test: install
 	$(BIN)/python -m pytest -q
 
-## bench: benchmarks that print the figures the issues state (not part of `make test`)
+## bench: benchmarks that print the figures the issues state (not part of `make test`);
+##        SIZE=10k|100k|1m runs only the scale suite (bench/scale.py) at that size
 bench: install
-	$(BIN)/python -m bench --size $(SIZE)
+	$(BIN)/python -m bench $(if $(SIZE),--size $(SIZE))
 
 ## lint: ruff
 lint: install

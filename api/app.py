@@ -16,28 +16,51 @@ from api.routes import (
     about,
     account,
     actors,
+    alerts,
     api_docs,
+    ask,
+    bulk_import,
     concepts_api,
     contribute,
     coverage,
     events,
     feeds,
     graph_store,
+    guidance,
+    harvest,
     home,
+    links,
     operations,
     resources,
     search,
     skosmos,
     sparql,
     sparql_update,
+    statistics,
     submissions,
+    vocab_admin,
+    vocab_editor,
+    vocab_history,
+    vocab_io,
+    webhooks,
 )
 from api.templating import render
 from graph.config import Settings
+from graph.harvest.runner import HarvestJob
+from graph.links import LinkCheckJob
 from graph.public_sparql import PublicSparql
 from graph.services import open_services
+from graph.store_server import die_with_parent
+from graph.webhooks import DeliveryWorker
 
 STATIC_DIR = Path(__file__).parent / "static"
+
+
+def create_worker_app() -> FastAPI:
+    """The app of one worker process of `amv serve --workers N` (N > 1): it dies with the supervisor,
+    even one killed with SIGKILL, instead of living on orphaned and holding the port."""
+    die_with_parent()
+    return create_app()
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -57,11 +80,20 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                 timeout=settings.query_timeout,
                 limit=settings.result_limit,
                 concurrency=settings.sparql_concurrency,
+                auth=settings.store_auth,
             )
         )
+        # Background jobs, each off unless its setting turns it on: link checks, webhook deliveries.
+        jobs = [
+            job
+            for job in (LinkCheckJob.start(services), DeliveryWorker.start(services), HarvestJob.start(services))
+            if job is not None
+        ]
         try:
             yield
         finally:
+            for job in jobs:
+                job.stop()
             if app.state.public_sparql is not None:
                 await app.state.public_sparql.close()
             services.close()
@@ -86,22 +118,48 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             f"{exc.status_code} {exc.detail}\n", status_code=exc.status_code, headers=getattr(exc, "headers", None)
         )
 
-    app.include_router(home.router)
+    app.include_router(home.router, tags=["pages"])
     app.include_router(operations.router)  # /health, /ready
     app.include_router(api_docs.router)  # /docs
-    app.include_router(account.router)
+    app.include_router(account.router, tags=["accounts"])
     app.include_router(submissions.router)
     app.include_router(concepts_api.router)
-    app.include_router(contribute.router)
-    app.include_router(events.router)  # before resources: /id/event/{id}.ics precedes /id/{rest:path}
-    app.include_router(feeds.router)  # /feeds/items.atom|json, /feeds/events.atom|json
-    app.include_router(actors.router)
-    app.include_router(search.router)
-    app.include_router(coverage.router)  # /coverage, /items
-    app.include_router(about.router)  # /about, /.well-known/void, /dumps, /sitemap.xml, /robots.txt
-    app.include_router(sparql.router)
-    app.include_router(sparql_update.router)
-    app.include_router(graph_store.router)  # /rdf-graph-store (SPARQL 1.1 Graph Store HTTP Protocol)
-    app.include_router(skosmos.router)  # /rest/v1/ (Skosmos-compatible REST API)
-    app.include_router(resources.router)
+    app.include_router(contribute.router, tags=["contributions"])
+    app.include_router(bulk_import.router, tags=["contributions"])  # /import, /import/apply (editors)
+    app.include_router(events.router, tags=["events"])  # before resources: /id/event/{id}.ics precedes /id/{rest:path}
+    app.include_router(feeds.router, tags=["feeds"])  # /feeds/items.atom|json, /feeds/events.atom|json
+    app.include_router(actors.router, tags=["actors"])
+    app.include_router(search.router, tags=["search"])
+    app.include_router(coverage.router, tags=["browse"])  # /coverage, /items
+    app.include_router(about.router, tags=["dataset"])  # /about, /.well-known/void, /dumps, /sitemap.xml, /robots.txt
+    app.include_router(sparql.router, tags=["SPARQL"])
+    app.include_router(sparql_update.router, tags=["SPARQL"])
+    app.include_router(graph_store.router, tags=["SPARQL"])  # /rdf-graph-store (SPARQL 1.1 Graph Store HTTP Protocol)
+    app.include_router(skosmos.router, tags=["Skosmos REST API"])  # /rest/v1/ (Skosmos-compatible REST API)
+    app.include_router(
+        alerts.router, tags=["alerts"]
+    )  # /alerts: e-mail alerts (subscribe, confirm, manage, unsubscribe)
+    app.include_router(
+        ask.router, tags=["ask"]
+    )  # /ask, /api/ask: questions answered from our knowledge, with citations
+    app.include_router(links.router)  # /links (link report), /linkstatus (its public graph)
+    app.include_router(webhooks.router)  # /api/webhooks, /admin/webhooks
+    app.include_router(
+        vocab_history.router, tags=["vocabulary history and releases"]
+    )  # /changes/{n}, /vocab/{scheme}/changes(.atom), …/compare
+    app.include_router(
+        vocab_admin.router, tags=["vocabulary history and releases"]
+    )  # /vocab/{scheme}/releases, /release/{v}, /changelog, /quality
+    app.include_router(
+        vocab_editor.router, tags=["vocabulary editor"]
+    )  # /vocab, /editor/…, /my/proposals, /api/schemes, /api/proposals
+    app.include_router(
+        guidance.router, tags=["guidance requests"]
+    )  # /ask-us (Spørg centeret), /requests (the editors' inbox)
+    app.include_router(
+        vocab_io.router, tags=["vocabulary import and export"]
+    )  # /exports/vocab/{scheme}.{format}, /editor/vocab-import
+    app.include_router(statistics.router, tags=["statistics"])  # /statistics, /statistics.json
+    app.include_router(harvest.router)  # /harvest, /harvest.json (editors: harvest sources and runs)
+    app.include_router(resources.router, tags=["linked data"])
     return app

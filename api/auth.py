@@ -11,19 +11,24 @@ import hmac
 from fastapi import Request
 
 from graph.accounts import Principal, Role, Session
+from graph.ratelimit import Limit, RateLimited, RateLimiter
 
 SESSION_COOKIE = "amv_session"
+READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
 class AuthError(Exception):
-    def __init__(self, status: int, message: str) -> None:
+    def __init__(self, status: int, message: str, retry_after: int = 0) -> None:
         super().__init__(message)
         self.status = status
         self.message = message
+        self.retry_after = retry_after
 
     @property
     def headers(self) -> dict[str, str]:
-        return {"WWW-Authenticate": 'Bearer realm="arbejdsmiljoviden"'} if self.status == 401 else {}
+        if self.status == 401:
+            return {"WWW-Authenticate": 'Bearer realm="arbejdsmiljoviden"'}
+        return {"Retry-After": str(self.retry_after)} if self.retry_after else {}
 
 
 def current_session(request: Request) -> Session | None:
@@ -53,7 +58,26 @@ def require_role(request: Request, role: Role, *, allow_session: bool = False) -
         raise AuthError(401, "This needs a token (`Authorization: Bearer <token>`, see `amv token create`) or a login.")
     if not principal.role.at_least(role):
         raise AuthError(403, f"This needs the {role.value} role; you have the {principal.role.value} role.")
+    if request.method not in READ_METHODS:
+        _count_write(request, principal)
     return principal
+
+
+def _count_write(request: Request, principal: Principal) -> None:
+    """At most `write_limit` writes a minute per token or login, counted in the ledger (so across workers):
+    a leaked token or a runaway script cannot flood the review queue or the store."""
+    settings = request.app.state.services.settings
+    if settings.write_limit <= 0:
+        return
+    try:
+        RateLimiter(settings.ledger_path, "writes").hit({principal.agent: Limit(settings.write_limit, 60.0)})
+    except RateLimited as exc:
+        raise AuthError(
+            429,
+            f"Too many writes: at most {settings.write_limit} a minute for one token or login; "
+            f"try again in {exc.retry_after} s.",
+            retry_after=exc.retry_after,
+        ) from None
 
 
 def check_csrf(request: Request, submitted: str | None) -> None:
@@ -61,5 +85,6 @@ def check_csrf(request: Request, submitted: str | None) -> None:
     if request.headers.get("authorization"):
         return
     session = current_session(request)
-    if session is None or not submitted or not hmac.compare_digest(session.csrf, submitted):
+    # Compared as bytes: compare_digest refuses str with non-ASCII characters (a forged token may have them).
+    if session is None or not submitted or not hmac.compare_digest(session.csrf.encode(), submitted.encode()):
         raise AuthError(403, "The form has expired or did not come from this site; reload the page and try again.")

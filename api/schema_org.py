@@ -6,6 +6,7 @@ from typing import Any
 
 from graph.iris import DCT, SCHEMA
 from graph.views import ConceptPage, OntologyPage, RecordPage, SchemePage
+from graph.vocab_schemes import CollectionPage
 
 RECORD_TYPES = {
     "item": "CreativeWork",
@@ -40,6 +41,20 @@ def scheme(page: SchemePage, lang: str) -> dict[str, Any]:
         "name": page.label(lang),
         "inLanguage": lang,
     }
+
+
+def collection(page: CollectionPage, lang: str) -> dict[str, Any]:
+    data: dict[str, Any] = {
+        "@context": "https://schema.org",
+        "@type": "DefinedTermSet",
+        "@id": page.iri,
+        "name": page.label(lang),
+        "inLanguage": lang,
+        "hasDefinedTerm": [m.iri for m in page.members],
+    }
+    if page.scheme:
+        data["isPartOf"] = page.scheme.iri
+    return data
 
 
 def record(page: RecordPage, lang: str) -> dict[str, Any]:

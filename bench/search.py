@@ -172,6 +172,10 @@ def run(size: int, runs: int) -> dict[str, tuple[float, float]]:
             latencies(lambda: search_page(index, {"q": ["støj"], "page": ["2"]}, "da").as_json("da"), runs // 4, 3)
         )
         figures["suggest"] = summary(latencies(lambda: suggestions(index, rng.choice(PREFIXES), "da"), runs, 20))
+        # The submission form's concept picker: concepts of one scheme, each with its hierarchy path.
+        figures["  concept picker (scheme=factors)"] = summary(
+            latencies(lambda: suggestions(index, rng.choice(PREFIXES), "da", schemes=["factors"]), runs, 20)
+        )
     return figures
 
 

@@ -172,6 +172,12 @@ class Accounts:
         except sqlite3.IntegrityError:
             raise ValueError(f"a user {email} exists already") from None
 
+    def people(self, at_least: Role = Role.contributor) -> list[Principal]:
+        """People who can log in with at least a role (e.g. the editors a guidance request can be assigned to)."""
+        rows = self._db.execute("SELECT email, name, role FROM users WHERE disabled IS NULL ORDER BY name, email")
+        people = [Principal(r[0], r[1], Role(r[2]), kind="user") for r in rows]
+        return [p for p in people if p.role.at_least(at_least)]
+
     def login(self, email: str, password: str, client: str) -> tuple[str, Session]:
         """Check a password (rate-limited per account and per client) and open a session.
 

@@ -28,8 +28,8 @@ import pyoxigraph as ox
 from pyoxigraph import NamedNode, Quad
 
 from graph.config import Settings
-from graph.graph_writes import write_lock
 from graph.ledger import LedgerEntry, RecordStatus, now
+from graph.locks import write_lock
 from graph.records import DCT_CREATED, DCT_MODIFIED, Record
 from graph.services import Services, open_services
 from graph.store import EmbeddedStore, insert_data, running_server_url

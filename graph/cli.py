@@ -21,6 +21,11 @@ from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from graph.accounts import Role
+from graph.cli_alerts import app as alerts_app
+from graph.cli_harvest import app as harvest_app
+from graph.cli_import import app as import_app
+from graph.cli_links import app as links_app
+from graph.cli_vocab import vocab_app
 from graph.config import Settings
 from graph.dataset import load_fixed_graphs, load_sample, read_vocabularies, validate_store
 from graph.rdf import FORMATS, RdfSyntaxError, parse_file
@@ -33,6 +38,11 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
 )
+app.add_typer(alerts_app, name="alerts")
+app.add_typer(harvest_app, name="harvest")
+app.add_typer(import_app, name="import")
+app.add_typer(links_app, name="links")
+app.add_typer(vocab_app, name="vocab")
 console = Console(stderr=True, soft_wrap=True, highlight=False)
 out = Console(soft_wrap=True, highlight=False)
 
@@ -274,10 +284,13 @@ def export(
 def serve(
     host: Annotated[str, typer.Option("--host", help="Interface to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option("--port", help="Port to listen on.")] = 8000,
-    workers: Annotated[int, typer.Option("--workers", help="Number of web worker processes.")] = 1,
+    workers: Annotated[
+        int, typer.Option("--workers", help="Number of web worker processes (default: one per CPU core).")
+    ] = 0,
 ) -> None:
     """Serve the web app. Without AMV_STORE_URL, the data directory is served by a managed Oxigraph
-    server on a private loopback port, which stops with this command."""
+    server on a private loopback port, which stops with this command. The workers share the store
+    server and the search index, so reads use every core."""
     import uvicorn
 
     from graph.store_server import ManagedStoreServer
@@ -293,9 +306,11 @@ def serve(
             console.print(f"[red]error:[/red] {escape(str(exc))}")
             raise typer.Exit(EXIT_STORE) from exc
         console.print(f"store server: {server.url} (data in {settings.store_dir})")
+    workers = workers or os.cpu_count() or 1
     try:
         uvicorn.run(
-            "api.app:create_app",
+            # Several workers are child processes of uvicorn's supervisor: each must die with it.
+            "api.app:create_worker_app" if workers > 1 else "api.app:create_app",
             factory=True,
             host=host,
             port=port,

@@ -286,6 +286,13 @@ class Feed:
     def subtitle(self, lang: str) -> str:
         return SUBTITLES[self.kind][lang]
 
+    def path(self, suffix: str, lang: str = "da") -> str:
+        """Where the feed is served (`suffix`: atom | json); feeds served elsewhere override this."""
+        return feed_path(self.kind, suffix, self.parameters, lang)
+
+    def identifier(self, site: Site) -> str:
+        return feed_id(site, self.kind, self.parameters)
+
 
 def instant(text: str | None) -> datetime | None:
     """An ISO 8601 date or date-time as an aware UTC datetime (a date is its midnight UTC)."""
@@ -492,15 +499,13 @@ def atom(feed: Feed, site: Site, *, lang: str, site_url: str) -> bytes:
     # Names are written unqualified under a default namespace declared on the root (ElementTree's
     # `default_namespace` option refuses unqualified attribute names such as `href`).
     root = ET.Element("feed", {"xmlns": ATOM_NS, XML_LANG: lang})
-    _element(root, "id", feed_id(site, feed.kind, feed.parameters))
+    _element(root, "id", feed.identifier(site))
     _element(root, "title", feed.title(lang), type="text")
     _element(root, "subtitle", feed.subtitle(lang), type="text")
     _element(root, "updated", rfc3339(feed.updated))
-    _element(
-        root, "link", rel="self", type=ATOM_TYPE, href=site_url + feed_path(feed.kind, "atom", feed.parameters, lang)
-    )
+    _element(root, "link", rel="self", type=ATOM_TYPE, href=site_url + feed.path("atom", lang))
     _element(root, "link", rel="alternate", type="text/html", href=_page_url(site_url, feed.alternate_path, lang))
-    json_href = site_url + feed_path(feed.kind, "json", feed.parameters, lang)
+    json_href = site_url + feed.path("json", lang)
     _element(root, "link", rel="alternate", type=JSON_FEED_TYPE, href=json_href)
     _element(root, "link", rel="license", type="text/html", href=LICENSE)
     author = _element(root, "author")
@@ -522,7 +527,8 @@ def atom(feed: Feed, site: Site, *, lang: str, site_url: str) -> bytes:
         for person in entry.authors:
             author = _element(node, "author")
             _element(author, "name", person.label(lang))
-            _element(author, "uri", _page_url(site_url, person.path, lang) if person.path else person.iri)
+            if person.path or person.iri.startswith(("http://", "https://")):  # not an editor's account name
+                _element(author, "uri", _page_url(site_url, person.path, lang) if person.path else person.iri)
         for category in entry.categories:
             attributes = {"term": category.ref.iri, "label": category.ref.label(lang)}
             if category.scheme:
@@ -558,6 +564,8 @@ def json_feed(feed: Feed, site: Site, *, lang: str, site_url: str) -> dict[str, 
         if entry.authors:
             item["authors"] = [
                 {"name": a.label(lang), "url": _page_url(site_url, a.path, lang) if a.path else a.iri}
+                if a.path or a.iri.startswith(("http://", "https://"))
+                else {"name": a.label(lang)}
                 for a in entry.authors
             ]
         extension: dict[str, Any] = {
@@ -581,17 +589,17 @@ def json_feed(feed: Feed, site: Site, *, lang: str, site_url: str) -> dict[str, 
         "version": JSON_FEED_VERSION,
         "title": feed.title(lang),
         "home_page_url": _page_url(site_url, feed.alternate_path, lang),
-        "feed_url": site_url + feed_path(feed.kind, "json", feed.parameters, lang),
+        "feed_url": site_url + feed.path("json", lang),
         "description": feed.subtitle(lang),
         "language": lang,
         "authors": [{"name": SITE_NAME, "url": site_url + "/"}],
         "_arbejdsmiljoviden": {
             "about": about,
-            "id": feed_id(site, feed.kind, feed.parameters),
+            "id": feed.identifier(site),
             "updated": rfc3339(feed.updated),
             "license": LICENSE,
             "rights": RIGHTS[lang],
-            "atom": site_url + feed_path(feed.kind, "atom", feed.parameters, lang),
+            "atom": site_url + feed.path("atom", lang),
         },
         "items": items,
     }

@@ -76,6 +76,17 @@ class FormField:
     def multiple(self) -> bool:
         return self.spec.shape in (CONCEPTS, RECORDS)
 
+    @property
+    def schemes(self) -> list[str]:
+        """The slugs of the schemes a concept field takes its values from (none for other fields)."""
+        return concept_schemes(self.spec)
+
+    @property
+    def picker(self) -> bool:
+        """Drawn with a concept picker (autocomplete, chips) when JavaScript runs: the many-valued concept
+        fields. Single-valued ones from small schemes (knowledge type, evidence level) stay selects."""
+        return self.spec.shape == CONCEPTS
+
     def label(self, lang: str) -> str:
         return pick(self.names, lang, self.name)
 
@@ -116,11 +127,17 @@ def form_fields(site: Site, kind: RecordKind, lang: str) -> list[FormField]:
     return result
 
 
+def concept_schemes(spec: FieldSpec) -> list[str]:
+    """A concept field's schemes: its own, and for industries also the branchegrupper (given by IRI)."""
+    if spec.shape not in (CONCEPT, CONCEPTS):
+        return []
+    return [spec.scheme] + (["branchegrupper"] if spec.scheme == "industries" else [])
+
+
 def _options(site: Site, spec: FieldSpec, lang: str) -> list[Option]:
     if spec.shape in (CONCEPT, CONCEPTS):
-        slugs = [spec.scheme] + (["branchegrupper"] if spec.scheme == "industries" else [])
         options: list[Option] = []
-        for slug in slugs:
+        for slug in concept_schemes(spec):
             iri = site.iris.scheme(slug)
             page = scheme_page(site, Resolution(iri, Status.live, ResourceKind.scheme), [])
             depth = {id(n): 0 for n in page.roots}

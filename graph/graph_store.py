@@ -87,8 +87,8 @@ def _inline_contexts(data: bytes, contexts: Mapping[str, object]) -> bytes:
         return data
     try:
         document = json.loads(data)
-    except ValueError:
-        return data  # the parser reports the error with its position
+    except (ValueError, RecursionError):
+        return data  # the parser reports the error with its position (or its own nesting limit)
 
     def walk(node: object) -> object:
         if isinstance(node, dict):
@@ -105,7 +105,10 @@ def _inline_contexts(data: bytes, contexts: Mapping[str, object]) -> bytes:
             return [walk(v) for v in node]
         return node
 
-    return json.dumps(walk(document)).encode("utf-8")
+    try:
+        return json.dumps(walk(document)).encode("utf-8")
+    except RecursionError:
+        return data  # nested deeper than we walk: left to the parser
 
 
 def parse_payload(

@@ -9,11 +9,8 @@ entry, history); one it empties is withdrawn (its IRI keeps a tombstone). Other 
 
 from __future__ import annotations
 
-import fcntl
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import rdflib
 from pyoxigraph import NamedNode, Triple
@@ -21,6 +18,7 @@ from rdflib.plugins.sparql.algebra import translateUpdate
 from rdflib.plugins.sparql.parser import parseUpdate
 
 from graph.ledger import RecordStatus
+from graph.locks import write_lock
 from graph.records import Record, split_records
 from graph.services import Services
 from graph.store import QueryError
@@ -105,18 +103,6 @@ def _names_its_dataset(operations: list[object]) -> bool:
         op.name == "Modify" and (_part(op, "using") or _part(op, "withClause") is not None)  # type: ignore[attr-defined]
         for op in operations
     )
-
-
-@contextmanager
-def write_lock(data_dir: Path) -> Iterator[None]:
-    """One writer at a time across all worker processes of this data directory."""
-    data_dir.mkdir(parents=True, exist_ok=True)
-    with (data_dir / "write.lock").open("w") as handle:
-        fcntl.flock(handle, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)
 
 
 def apply_update(

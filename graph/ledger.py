@@ -10,7 +10,8 @@ content), the tombstone of a withdrawn record, and the history of every change.
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Iterator
+import threading
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -57,6 +58,14 @@ CREATE TABLE IF NOT EXISTS submissions (
 );
 CREATE UNIQUE INDEX IF NOT EXISTS submissions_client_key ON submissions (submitted_by, client_key);
 CREATE INDEX IF NOT EXISTS submissions_status ON submissions (status, submitted_at);
+CREATE INDEX IF NOT EXISTS submissions_iri ON submissions (iri, submitted_at);
+CREATE TABLE IF NOT EXISTS import_keys (  -- bulk import: which record each imported row became (graph/bulk_import.py)
+    key    TEXT PRIMARY KEY,  -- sha256 of the row's identity: record IRI, else type + web address, else type + title
+    iri    TEXT NOT NULL,
+    agent  TEXT NOT NULL,
+    at     TEXT NOT NULL,
+    source TEXT               -- the file name
+);
 """
 
 
@@ -102,6 +111,7 @@ class Ledger:
         path.parent.mkdir(parents=True, exist_ok=True)
         self.path = path
         self._db = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+        self._transaction_lock = threading.RLock()
         self._db.row_factory = sqlite3.Row
         # WAL for concurrent readers; FULL so that an acknowledged write survives power loss.
         self._db.execute("PRAGMA journal_mode=WAL")
@@ -116,14 +126,16 @@ class Ledger:
 
     @contextmanager
     def transaction(self) -> Iterator[sqlite3.Connection]:
-        """One atomic unit: commit on success, roll back on any exception."""
-        self._db.execute("BEGIN IMMEDIATE")
-        try:
-            yield self._db
-        except BaseException:
-            self._db.execute("ROLLBACK")
-            raise
-        self._db.execute("COMMIT")
+        """One atomic unit: commit on success, roll back on any exception. One at a time per process:
+        the web app's threads share this connection, and SQLite has one transaction per connection."""
+        with self._transaction_lock:
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                yield self._db
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+            self._db.execute("COMMIT")
 
     def get(self, iri: str) -> LedgerEntry | None:
         row = self._db.execute(
@@ -145,6 +157,33 @@ class Ledger:
                  approved_by = excluded.approved_by, source = excluded.source,
                  withdrawn_reason = excluded.withdrawn_reason, replaced_by = excluded.replaced_by""",
             {**entry.__dict__, "status": entry.status.value},
+        )
+
+    def get_many(self, iris: Iterable[str]) -> dict[str, LedgerEntry]:
+        """The entries of many records at once (bulk import), by IRI; unknown IRIs are left out."""
+        wanted = list(dict.fromkeys(iris))
+        found: dict[str, LedgerEntry] = {}
+        for start in range(0, len(wanted), 500):  # SQLite's limit on host parameters
+            chunk = wanted[start : start + 500]
+            rows = self._db.execute(
+                "SELECT iri, kind, status, title, created, modified, submitted_by, approved_by, source, "
+                f"withdrawn_reason, replaced_by FROM records WHERE iri IN ({','.join('?' * len(chunk))})",
+                chunk,
+            )
+            for row in rows:
+                found[row["iri"]] = LedgerEntry(**{**dict(row), "status": RecordStatus(row["status"])})
+        return found
+
+    def upsert_many(self, db: sqlite3.Connection, entries: Iterable[LedgerEntry]) -> None:
+        for entry in entries:
+            self.upsert(db, entry)
+
+    def log_many(self, db: sqlite3.Connection, rows: Iterable[tuple[str, str, str, str | None]]) -> None:
+        """History rows (iri, agent, action, detail) stamped with one time: one batch, one moment."""
+        at = now()
+        db.executemany(
+            "INSERT INTO history (iri, at, agent, action, detail) VALUES (?, ?, ?, ?, ?)",
+            [(iri, at, agent, action, detail) for iri, agent, action, detail in rows],
         )
 
     def log(self, db: sqlite3.Connection, iri: str, agent: str, action: str, detail: str | None = None) -> None:

@@ -38,6 +38,8 @@ GRAPH_FORMATS: dict[str, str] = {
     "rdfxml": "application/rdf+xml",
     "jsonld": "application/ld+json",
 }
+#: Answers smaller than this are converted on the event loop; larger ones in a thread.
+INLINE_BYTES = 64 * 1024
 RESULT_ALIASES = {"application/json": "json", "application/xml": "xml", "text/xml": "xml"}
 GRAPH_ALIASES = {
     "application/x-turtle": "turtle",
@@ -109,13 +111,25 @@ def _solutions_json(variables: Sequence[str], rows: Sequence[ox.QuerySolution]) 
 class PublicSparql:
     """The gate between the public and the store server: guard, limits, formats."""
 
-    def __init__(self, endpoint: str, iris: Iris, *, timeout: float, limit: int, concurrency: int) -> None:
+    def __init__(
+        self,
+        endpoint: str,
+        iris: Iris,
+        *,
+        timeout: float,
+        limit: int,
+        concurrency: int,
+        auth: tuple[str, str] | None = None,
+    ) -> None:
         self.endpoint = endpoint
         self.iris = iris
         self.timeout = timeout
         self.limit = limit
         self._slots = asyncio.Semaphore(concurrency)
-        self._http = httpx.AsyncClient(timeout=httpx.Timeout(timeout + 5, connect=5))
+        # One client per process: its connections to the store are kept alive between queries.
+        connections = max(concurrency, 1) * 2
+        limits = httpx.Limits(max_connections=connections, max_keepalive_connections=connections)
+        self._http = httpx.AsyncClient(timeout=httpx.Timeout(timeout + 5, connect=5), auth=auth, limits=limits)
 
     async def close(self) -> None:
         await self._http.aclose()
@@ -162,6 +176,8 @@ class PublicSparql:
         # after) the limit is not to be trusted, even when it happens to parse.
         if elapsed >= self.timeout * 0.98:
             raise self._timed_out()
+        if len(response.content) < INLINE_BYTES:  # a thread hop costs more than converting a small answer
+            return self._convert(response.content, info, fmt, context_url)
         return await asyncio.to_thread(self._convert, response.content, info, fmt, context_url)
 
     def _timed_out(self) -> PublicQueryError:
@@ -174,6 +190,8 @@ class PublicSparql:
     def _convert(self, body: bytes, info: QueryInfo, fmt: str, context_url: str) -> QueryOutcome:
         if info.returns_graph:
             return self._convert_graph(body, fmt, context_url)
+        if fmt == "json":
+            return self._pass_json(body)
         result = ox.parse_query_results(body, format=ox.QueryResultsFormat.JSON)
         media_type, target = RESULT_FORMATS[fmt]
         if isinstance(result, ox.QueryBoolean):
@@ -194,6 +212,24 @@ class PublicSparql:
         out = io.BytesIO()
         ox.parse_query_results(source, format=ox.QueryResultsFormat.JSON).serialize(out, target)  # type: ignore[union-attr]
         return QueryOutcome(out.getvalue(), media_type, min(len(rows), self.limit), truncated)
+
+    def _pass_json(self, body: bytes) -> QueryOutcome:
+        """SPARQL JSON asked for and received: the store's bytes go out as they are, unless the row limit
+        cuts them. The C JSON parser checks that the body is whole (a query stopped at the time limit
+        leaves it cut off) and counts the rows, several times faster than parsing the terms and writing
+        them again."""
+        media_type = RESULT_FORMATS["json"][0]
+        try:
+            data = json.loads(body)
+            if "boolean" in data:
+                return QueryOutcome(body, media_type, 1, False)
+            bindings = data["results"]["bindings"]
+        except (ValueError, KeyError, TypeError):
+            raise self._timed_out() from None
+        if len(bindings) <= self.limit:
+            return QueryOutcome(body, media_type, len(bindings), False)
+        data["results"]["bindings"] = bindings[: self.limit]
+        return QueryOutcome(json.dumps(data, ensure_ascii=False).encode(), media_type, self.limit, True)
 
     def _convert_graph(self, body: bytes, fmt: str, context_url: str) -> QueryOutcome:
         triples: list[ox.Triple] = []

@@ -10,15 +10,20 @@ from __future__ import annotations
 
 import sqlite3
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from pyoxigraph import BlankNode, Literal, NamedNode, Triple
 
+from graph.changelog import ChangeLog
 from graph.iris import DCT, RDF_TYPE, XSD, Iris, RecordKind, mint_id
 from graph.ledger import Ledger, LedgerEntry, RecordStatus, now
+from graph.locks import write_lock
 from graph.sparql import Queries
-from graph.store import Store
+from graph.store import Store, delete_data, insert_data
+from graph.undo_log import UndoLog
 from graph.validation import Validator, Violation
 
 DCT_CREATED = NamedNode(DCT + "created")
@@ -154,19 +159,43 @@ def split_records(triples: Iterable[Triple], iris: Iris) -> tuple[list[Record], 
 class Records:
     """The data-manager layer for records: what the CLI and the web call; never raw SPARQL from views."""
 
-    def __init__(self, store: Store, ledger: Ledger, iris: Iris, validator: Validator) -> None:
+    def __init__(
+        self, store: Store, ledger: Ledger, iris: Iris, validator: Validator, *, lock_dir: Path | None = None
+    ) -> None:
         self.store = store
         self.ledger = ledger
         self.iris = iris
         self.validator = validator
         self.queries = Queries(iris)
+        self.changelog = ChangeLog(store, iris, self.queries)
+        self.undo_log = UndoLog(ledger)
+        #: Writers of one data directory take turns (processes and threads): the change log is numbered.
+        self._lock_dir = lock_dir
+        #: The change-log sequence numbers (first, last) of this process's latest write, for listeners.
+        self.last_change: tuple[int, int] | None = None
         #: Called after every committed change to a record: (record IRI, its published triples, or
         #: None when it left the public dataset). Derived data (the search index) keeps itself current here.
         self.listeners: list[Callable[[str, list[Triple] | None], None]] = []
+        #: The batch form of a listener, by that listener: after a bulk write it is called once with every
+        #: change (IRI -> triples or None) instead of once per record (the search index commits once).
+        self.batch_listeners: dict[
+            Callable[[str, list[Triple] | None], None], Callable[[Mapping[str, list[Triple] | None]], None]
+        ] = {}
 
     def _notify(self, iri: str, triples: list[Triple] | None) -> None:
         for listener in self.listeners:
             listener(iri, triples)
+
+    def _notify_many(self, changes: Mapping[str, list[Triple] | None]) -> None:
+        if not changes:
+            return
+        for listener in self.listeners:
+            batch = self.batch_listeners.get(listener)
+            if batch is not None:
+                batch(changes)
+            else:
+                for iri, triples in changes.items():
+                    listener(iri, triples)
 
     # -- validation ------------------------------------------------------------------------
 
@@ -174,8 +203,16 @@ class Records:
         """What the shapes need to know about linked things: types, schemes, deprecation — from the
         store, or from `context` (a dataset being loaded, whose vocabularies are not in the store yet)."""
         batch = {r.iri for r in records}
+        # Only our own IRIs (records, concepts, ontology) have such facts in the store; skipping web addresses
+        # and other outside links saves a look-up per link (thousands in a bulk import).
         refs = sorted(
-            {t.object for r in records for t in r.triples if isinstance(t.object, NamedNode)} - batch,
+            {
+                t.object
+                for r in records
+                for t in r.triples
+                if isinstance(t.object, NamedNode) and t.object.value.startswith(self.iris.base)
+            }
+            - batch,
             key=lambda n: n.value,
         )
         facts: list[Triple] = []
@@ -262,7 +299,8 @@ class Records:
             Triple(record.iri, DCT_MODIFIED, Literal(timestamp, datatype=NamedNode(XSD + "dateTime"))),
         ]
         action = "replaced" if entry and entry.status == RecordStatus.published else "created"
-        with self.ledger.transaction() as db:
+
+        def in_ledger(db: sqlite3.Connection) -> None:
             self.ledger.upsert(
                 db,
                 LedgerEntry(
@@ -280,17 +318,96 @@ class Records:
             self.ledger.log(db, record.iri.value, agent, action, source)
             if within is not None:
                 within(db)
-            # Last inside the transaction: if the store refuses, the ledger rolls back too.
-            self.store.replace_graph(record.iri, triples)
+
+        self._commit({record.iri: triples}, {record.iri: action}, in_ledger, agent=agent, reason=source or "")
         self._notify(record.iri.value, triples)
         return action
+
+    def publish_many(
+        self,
+        records: Sequence[Record],
+        *,
+        agent: str,
+        source: str | None = None,
+        within: Callable[[sqlite3.Connection, Sequence[Record]], None] | None = None,
+    ) -> list[RecordOutcome]:
+        """Validate a batch in one call, then write every valid record as published in ONE unit: one ledger
+        transaction and one store transaction (the store last, so a refusal rolls the ledger back too), and
+        one notification of the whole batch. Records with a violation are not written; their outcome says why.
+
+        `within(db, written)` runs inside the ledger transaction with the records being written."""
+        found = self.validate(records)
+        entries = self.ledger.get_many(r.iri.value for r in records)
+        timestamp = now()
+        outcomes: list[RecordOutcome] = []
+        written: list[Record] = []
+        graphs: dict[NamedNode, list[Triple]] = {}
+        ledger_rows: list[LedgerEntry] = []
+        history: list[tuple[str, str, str, str | None]] = []
+        for record in records:
+            violations = found.get(record.iri.value, [])
+            if any(v.is_violation for v in violations) or record.iri in graphs:
+                if record.iri in graphs:  # the same record twice in one batch: which one is meant is unclear
+                    violations = [
+                        _violation(
+                            record.iri.value,
+                            "the record occurs more than once in the batch",
+                            "posten forekommer mere end én gang i samlingen",
+                            "duplicate-record",
+                        )
+                    ]
+                outcomes.append(
+                    RecordOutcome(record.iri.value, record.kind.value, record.title(), False, "rejected", violations)
+                )
+                continue
+            entry = entries.get(record.iri.value)
+            created = entry.created if entry else timestamp
+            triples = [t for t in record.triples if not (t.subject == record.iri and t.predicate in SYSTEM_PROPERTIES)]
+            triples += [
+                Triple(record.iri, DCT_CREATED, Literal(created, datatype=NamedNode(XSD + "dateTime"))),
+                Triple(record.iri, DCT_MODIFIED, Literal(timestamp, datatype=NamedNode(XSD + "dateTime"))),
+            ]
+            action = "replaced" if entry and entry.status == RecordStatus.published else "created"
+            graphs[record.iri] = triples
+            written.append(record)
+            ledger_rows.append(
+                LedgerEntry(
+                    iri=record.iri.value,
+                    kind=record.kind.value,
+                    status=RecordStatus.published,
+                    title=record.title(),
+                    created=created,
+                    modified=timestamp,
+                    submitted_by=entry.submitted_by if entry and entry.submitted_by else agent,
+                    approved_by=agent,
+                    source=source,
+                )
+            )
+            history.append((record.iri.value, agent, action, source))
+            outcomes.append(
+                RecordOutcome(record.iri.value, record.kind.value, record.title(), True, action, violations)
+            )
+        if not written:
+            return outcomes
+        actions = {NamedNode(iri): action for iri, _, action, _ in history}
+
+        def in_ledger(db: sqlite3.Connection) -> None:
+            self.ledger.upsert_many(db, ledger_rows)
+            self.ledger.log_many(db, history)
+            if within is not None:
+                within(db, written)
+
+        self._commit(graphs, actions, in_ledger, agent=agent, reason=source or "")
+        self._notify_many({g.value: triples for g, triples in graphs.items()})
+        return outcomes
 
     def withdraw(self, iri: NamedNode, *, agent: str, reason: str, replaced_by: NamedNode | None = None) -> None:
         """Take a record out of the public dataset; its IRI keeps answering with a tombstone (410)."""
         entry = self.ledger.get(iri.value)
         if entry is None or entry.status != RecordStatus.published:
             raise LookupError(f"{iri.value} is not a published record")
-        with self.ledger.transaction() as db:
+
+        def in_ledger(db: sqlite3.Connection) -> None:
             self.ledger.upsert(
                 db,
                 LedgerEntry(
@@ -304,8 +421,79 @@ class Records:
                 ),
             )
             self.ledger.log(db, iri.value, agent, "withdrawn", reason)
-            self.store.update(f"DROP SILENT GRAPH {iri}")
+
+        self._commit({iri: None}, {iri: "withdrawn"}, in_ledger, agent=agent, reason=reason)
         self._notify(iri.value, None)
+
+    # -- the one write path ------------------------------------------------------------------
+
+    def _lock(self) -> AbstractContextManager[None]:
+        return write_lock(self._lock_dir) if self._lock_dir is not None else nullcontext()
+
+    def _commit(
+        self,
+        graphs: Mapping[NamedNode, list[Triple] | None],
+        actions: Mapping[NamedNode, str],
+        in_ledger: Callable[[sqlite3.Connection], None],
+        *,
+        agent: str,
+        reason: str,
+    ) -> None:
+        """Write record graphs (None: remove the graph) with one changeset each in the change log, and
+        their ledger change, as one unit that survives `kill -9` at any moment (graph.undo_log): the undo
+        of the store change is noted first, the store is changed, and the ledger change commits together
+        with the removal of the note — the moment the write is acknowledged."""
+        with self._lock():
+            existing = [g for g in graphs if self.ledger_has_graph(g)]
+            before = {g: self.store.graph_triples(g) for g in existing}
+            head = self.changelog.head()
+            timestamp = now()
+            log: list[Triple] = []
+            for number, graph in enumerate(graphs, start=head + 1):
+                log += self.changelog.record_change(
+                    number, graph, actions[graph], created=timestamp, creator=agent, reason=reason
+                )
+            old_head, new_head = self.changelog.advance(head, head + len(graphs))
+            log_update = insert_data({self.changelog.graph: log + new_head})
+            if old_head:
+                log_update = delete_data({self.changelog.graph: old_head}) + " ;\n" + log_update
+            undo = [f"DROP SILENT GRAPH {g}" for g in graphs]
+            restored = {g: triples for g, triples in before.items() if triples}
+            if restored:
+                undo.append(insert_data(restored))
+            undo.append(delete_data({self.changelog.graph: log + new_head}))
+            if old_head:
+                undo.append(insert_data({self.changelog.graph: old_head}))
+            note = self.undo_log.begin(" ;\n".join(undo))
+            try:
+                written = {g: triples for g, triples in graphs.items() if triples is not None}
+                removed = [g for g, triples in graphs.items() if triples is None]
+                if removed:
+                    self.store.update(" ;\n".join(f"DROP SILENT GRAPH {g}" for g in removed))
+                if written:
+                    self.store.replace_graphs(written, replaced=[g for g in existing if g in written])
+                self.store.update(log_update)
+            except BaseException:
+                self.undo_log.cancel(note, self.store)
+                raise
+            try:
+                with self.ledger.transaction() as db:
+                    in_ledger(db)
+                    self.undo_log.finish(db, note)
+                self.last_change = (head + 1, head + len(graphs))
+            except BaseException:
+                self.undo_log.cancel(note, self.store)  # the ledger refused: take the store change back
+                raise
+
+    def ledger_has_graph(self, graph: NamedNode) -> bool:
+        """Whether the store may hold a graph for this record now (it is or was published)."""
+        entry = self.ledger.get(graph.value)
+        return entry is not None and entry.status == RecordStatus.published
+
+    def recover(self) -> int:
+        """At start: take back store changes of writes that were never acknowledged (graph.undo_log)."""
+        with self._lock():
+            return self.undo_log.recover(self.store)
 
     # -- reading ---------------------------------------------------------------------------
 

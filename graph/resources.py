@@ -20,6 +20,7 @@ class ResourceKind(StrEnum):
     ontology = "ontology"
     scheme = "scheme"
     concept = "concept"
+    collection = "collection"  # a skos:Collection of a scheme (graph.vocab_schemes)
     record = "record"
 
 
@@ -69,6 +70,8 @@ def resolve(services: Services, iri: NamedNode) -> Resolution:
         kind = ResourceKind.scheme
     elif SKOS + "Concept" in types:
         kind = ResourceKind.concept
+    elif SKOS + "Collection" in types:
+        kind = ResourceKind.collection
     else:
         return Resolution(iri, Status.missing)
     deprecated = any(r["deprecated"].value in ("true", "1") for r in rows if "deprecated" in r)

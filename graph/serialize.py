@@ -94,8 +94,11 @@ def jsonld_context(base: str) -> dict[str, object]:
     return ctx
 
 
-def serialize(triples: Sequence[ox.Triple], key: str, iris: Iris, *, context_url: str) -> bytes:
-    """`key` is a representation key of api.negotiation: turtle, ntriples, rdfxml or jsonld."""
+def serialize(triples: Sequence[ox.Triple], key: str, iris: Iris, *, context_url: str | None) -> bytes:
+    """`key` is a representation key of api.negotiation: turtle, ntriples, rdfxml or jsonld.
+
+    JSON-LD refers to the published context by `context_url`, or carries it inline when that is None
+    (files read offline)."""
     if key == "turtle":
         return ox.serialize(triples, format=ox.RdfFormat.TURTLE, prefixes=prefixes(iris))
     if key == "ntriples":
@@ -106,6 +109,7 @@ def serialize(triples: Sequence[ox.Triple], key: str, iris: Iris, *, context_url
         context = jsonld_context(iris.base)
         text = to_rdflib(triples).serialize(format="json-ld", context=context, auto_compact=True)
         document = json.loads(text)
-        document["@context"] = context_url  # the same context, by reference to the published copy
+        if context_url is not None:
+            document["@context"] = context_url  # the same context, by reference to the published copy
         return json.dumps(document, ensure_ascii=False, indent=2).encode("utf-8")
     raise ValueError(f"unknown representation {key!r}")

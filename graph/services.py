@@ -9,14 +9,18 @@ from dataclasses import dataclass, field
 
 from graph.accounts import Accounts
 from graph.config import Settings
+from graph.curation import Curation
+from graph.harvest.sources import HarvestSources
 from graph.iris import Iris
 from graph.ledger import Ledger
+from graph.links import LinkStatuses
 from graph.records import Records
 from graph.search.index import SearchIndex
 from graph.sparql import Queries
 from graph.store import Store, open_store
 from graph.submissions import Submissions
 from graph.validation import Validator
+from graph.webhooks import Webhooks
 
 
 @dataclass
@@ -31,21 +35,33 @@ class Services:
     records: Records = field(init=False)
     search: SearchIndex = field(init=False)
     submissions: Submissions = field(init=False)
+    links: LinkStatuses = field(init=False)
+    webhooks: Webhooks = field(init=False)
+    curation: Curation = field(init=False)
+    harvest: HarvestSources = field(init=False)
 
     def __post_init__(self) -> None:
         self.accounts = Accounts(self.settings.ledger_path)
         self.iris = Iris(self.settings.base_uri)
         self.queries = Queries(self.iris)
         self.validator = Validator(self.iris)
-        self.records = Records(self.store, self.ledger, self.iris, self.validator)
+        self.records = Records(self.store, self.ledger, self.iris, self.validator, lock_dir=self.settings.data_dir)
+        self.records.recover()  # a write cut short by a crash is taken back before anything reads
         self.search = SearchIndex.attach(self)  # listens to record changes to keep the search index current
         self.submissions = Submissions(self.records)
+        self.links = LinkStatuses(self.settings.ledger_path)  # what the link checker found (graph/links.py)
+        self.webhooks = Webhooks.attach(self)  # fills the partners' outbox from record changes (graph/webhooks.py)
+        self.curation = Curation(self.submissions)  # review queue, edits, send-back, history
+        self.harvest = HarvestSources(self.settings.ledger_path)  # harvest sources, runs, entries (graph/harvest)
 
     def close(self) -> None:
         self.search.close()
         self.store.close()
         self.ledger.close()
         self.accounts.close()
+        self.links.close()
+        self.webhooks.close()
+        self.harvest.close()
 
     def __enter__(self) -> Services:
         return self

@@ -1217,7 +1217,7 @@ def hierarchy(services: Services, vocid: str, *, uri: str | None, lang: str | No
 
 def groups(services: Services, vocid: str, *, lang: str | None) -> dict[str, object]:
     """`GET /rest/v1/{vocid}/groups`: the concept groups (skos:Collection) with a name in `lang`;
-    empty while our schemes have none."""
+    a scheme's collections (graph.vocab_schemes)."""
     vocab = vocabulary(services, vocid)
     lang = language(lang) or DEFAULT_LANGUAGE
     found: dict[str, dict[str, object]] = {}

@@ -17,7 +17,7 @@ from __future__ import annotations
 import json
 import os
 from abc import ABC, abstractmethod
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import IO
 
@@ -74,6 +74,16 @@ class Store(ABC):
     def replace_graph(self, graph: NamedNode, triples: Iterable[Triple]) -> None:
         """Make `graph` hold exactly `triples`, in one transaction (readers see old or new, never half)."""
         self.update(f"DROP SILENT GRAPH {graph} ;\n" + insert_data({graph: triples}))
+
+    def replace_graphs(
+        self, graphs: Mapping[NamedNode, Iterable[Triple]], *, replaced: Collection[NamedNode] | None = None
+    ) -> None:
+        """Make each graph hold exactly its triples, all in ONE transaction (bulk import): all of it or none.
+
+        `replaced` names the graphs that may hold triples now (None: any may), so that a batch of new
+        records does not pay for dropping thousands of graphs that do not exist."""
+        drops = graphs if replaced is None else [g for g in graphs if g in replaced]
+        self.update("".join(f"DROP SILENT GRAPH {g} ;\n" for g in drops) + insert_data(graphs))
 
     @abstractmethod
     def quads(self, graph: NamedNode | None = None) -> Iterator[Quad]:
@@ -197,6 +207,22 @@ class EmbeddedStore(Store):
     def default_graph_triples(self) -> list[Triple]:
         return [q.triple for q in self._store.quads_for_pattern(None, None, None, DefaultGraph())]
 
+    def replace_graphs(
+        self, graphs: Mapping[NamedNode, Iterable[Triple]], *, replaced: Collection[NamedNode] | None = None
+    ) -> None:
+        """As `Store.replace_graphs`; new graphs only go through pyoxigraph's transactional `extend`,
+        which skips serialising and parsing them as one INSERT DATA."""
+        existing = {g for g in graphs if self._store.contains_named_graph(g)}  # exact, and cheap: one look-up each
+        if existing:
+            super().replace_graphs(graphs, replaced=existing)
+            return
+        try:
+            self._store.extend(
+                Quad(t.subject, t.predicate, t.object, g) for g, triples in graphs.items() for t in triples
+            )
+        except OSError as exc:
+            raise StoreError(str(exc)) from exc
+
     def bulk_load_file(self, path: Path, format: ox.RdfFormat) -> None:
         """Raw bulk load of a quad file (used by benchmarks and `amv restore`)."""
         self._store.bulk_load(path=str(path), format=format)
@@ -238,7 +264,10 @@ class RemoteStore(Store):
         *,
         graph_store_url: str | None = None,
         timeout: float = 60.0,
+        auth: tuple[str, str] | None = None,
     ) -> None:
+        """`auth`: (user, password) sent as HTTP basic authentication with every request (Fuseki, GraphDB
+        and Virtuoso protect their update endpoints so)."""
         base = query_url.rstrip("/")
         # Given an Oxigraph-style server root, derive its endpoints; a full query URL is used as is.
         if base.endswith(("/query", "/sparql")):
@@ -251,7 +280,8 @@ class RemoteStore(Store):
         # SPARQL 1.1 Graph Store Protocol endpoint (Oxigraph's layout); used only to read the
         # store's own default graph, which queries over the union default graph cannot isolate.
         self.graph_store_url = graph_store_url or root + "/store"
-        self._http = httpx.Client(timeout=timeout)
+        self.auth = auth
+        self._http = httpx.Client(timeout=timeout, auth=auth)
 
     @property
     def query_endpoint(self) -> str | None:
@@ -278,8 +308,15 @@ class RemoteStore(Store):
     def ask(self, query: str) -> bool:
         response = self._post(self.query_url, {"query": query}, SPARQL_RESULTS_JSON)
         try:
-            return bool(json.loads(response.content)["boolean"])
-        except (KeyError, ValueError) as exc:
+            data = json.loads(response.content)
+            if "boolean" in data:
+                return bool(data["boolean"])
+            # Virtuoso 7 answers ASK in JSON as a SELECT of one variable, __ASK_RETVAL: a row when true.
+            if data["head"]["vars"] == ["__ASK_RETVAL"]:
+                rows = data["results"]["bindings"]
+                return bool(rows) and rows[0]["__ASK_RETVAL"]["value"] not in ("0", "false")
+            raise KeyError("boolean")
+        except (KeyError, ValueError, TypeError, IndexError) as exc:
             raise QueryError("not an ASK query") from exc
 
     def construct(self, query: str) -> list[Triple]:
@@ -354,7 +391,12 @@ def open_store(settings: Settings, *, embedded_only: bool = False) -> Store:
     """
     if not embedded_only:
         if settings.store_url:
-            return RemoteStore(settings.store_url, settings.store_update_url)
+            return RemoteStore(
+                settings.store_url,
+                settings.store_update_url,
+                graph_store_url=settings.store_gsp_url,
+                auth=settings.store_auth,
+            )
         if url := running_server_url(settings):
             return RemoteStore(url)
     return EmbeddedStore(settings.store_dir)

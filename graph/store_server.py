@@ -54,6 +54,12 @@ def _die_with_parent() -> None:  # runs in the child between fork and exec
         libc.prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
 
 
+def die_with_parent() -> None:
+    """Ask the kernel for SIGTERM when this process's parent dies (Linux): `amv serve --workers N` calls it
+    in each worker, so that no worker outlives a killed `amv serve` and keeps holding its port."""
+    _die_with_parent()
+
+
 class ManagedStoreServer:
     """Start, watch and stop `oxigraph serve` on the embedded data directory."""
 

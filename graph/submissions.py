@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import re
 import sqlite3
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
@@ -44,6 +44,7 @@ from graph.validation import Violation
 
 class SubmissionStatus(StrEnum):
     pending = "pending"
+    changes_requested = "changes_requested"  # sent back to the submitter with comments (graph/curation.py)
     approved = "approved"
     rejected = "rejected"
 
@@ -191,7 +192,11 @@ def record_from_json(data: Any, iris: Iris) -> Record:
         )
     kind = RecordKind(kind_name)
     record_id = data.get("id") or mint_id()
-    if not isinstance(record_id, str) or iris.parse_record(iris.record(kind, record_id)) is None:
+    try:
+        valid_id = isinstance(record_id, str) and iris.parse_record(iris.record(kind, record_id)) is not None
+    except ValueError:  # not even part of an IRI (spaces, markup)
+        valid_id = False
+    if not valid_id:
         raise SubmissionRefused(
             422,
             "Invalid id.",
@@ -342,6 +347,21 @@ def _violation_json(violation: Violation, iris: Iris) -> dict[str, Any]:
     return data
 
 
+def record_content(record: Record) -> str:
+    """A record's triples as sorted N-Triples: how a submission keeps what it proposes."""
+    return ox.serialize(sorted(record.triples, key=str), format=ox.RdfFormat.N_TRIPLES).decode()
+
+
+@dataclass
+class BatchSubmission:
+    """What became of one record of `Submissions.submit_many`: its submission, or the errors (as in a 422)."""
+
+    record: Record
+    submission: Submission | None = None
+    errors: list[dict[str, Any]] = field(default_factory=list)
+    warnings: list[dict[str, Any]] = field(default_factory=list)
+
+
 @dataclass
 class Submissions:
     """The workflow: submit → pending → approve (publish) or reject. Uses the ledger's database."""
@@ -357,14 +377,22 @@ class Submissions:
         return self.records.iris
 
     def submit(
-        self, record: Record, *, agent: str, client_key: str | None = None, may_revise: bool = False
+        self,
+        record: Record,
+        *,
+        agent: str,
+        client_key: str | None = None,
+        may_revise: bool = False,
+        allow_incomplete: bool = False,
     ) -> tuple[Submission, bool]:
         """Validate and queue a record; returns (submission, created). A repeated client key returns
         the first submission (created False) when the content is the same, and 409 when it differs.
 
         A submission for a published record proposes a new version (the published one stays until
-        approved); only the record's contributor may do so, or anyone with `may_revise` (editors)."""
-        content = ox.serialize(sorted(record.triples, key=str), format=ox.RdfFormat.N_TRIPLES).decode()
+        approved); only the record's contributor may do so, or anyone with `may_revise` (editors).
+        `allow_incomplete` queues a record that breaks the shapes (harvested leads an editor completes,
+        graph/harvest): it cannot be approved until an edit makes it valid, since approval validates again."""
+        content = record_content(record)
         if client_key:
             known = self._by_client_key(agent, client_key)
             if known is not None:
@@ -384,7 +412,7 @@ class Submissions:
             )
         found = self.records.validate([record]).get(record.iri.value, [])
         errors = [_violation_json(v, self.iris) for v in found if v.is_violation]
-        if errors:
+        if errors and not allow_incomplete:
             raise SubmissionRefused(422, "The record breaks the rules; nothing was stored.", errors)
         submission = Submission(
             id=mint_id(),
@@ -415,6 +443,75 @@ class Submissions:
             )
             self.records.ledger.log(db, submission.iri, agent, "submitted", submission.id)
         return submission, True
+
+    def submit_many(
+        self,
+        records: Sequence[Record],
+        *,
+        agent: str,
+        may_revise: bool = False,
+        within: Callable[[sqlite3.Connection, Sequence[Submission]], None] | None = None,
+    ) -> list[BatchSubmission]:
+        """Queue a batch (bulk import) under the rules of `submit`: validated in one call, every accepted
+        submission written in ONE ledger transaction (with `within(db, accepted)`); the refused ones say why."""
+        entries = self.records.ledger.get_many(r.iri.value for r in records)
+        results = [BatchSubmission(record) for record in records]
+        checked: list[BatchSubmission] = []
+        for result in results:
+            entry = entries.get(result.record.iri.value)
+            if entry is not None and entry.status != RecordStatus.published:
+                result.errors.append(
+                    _error(
+                        "id",
+                        f"the record exists and is {entry.status.value}; it cannot be resubmitted",
+                        f"posten findes og har status {entry.status.value}; den kan ikke indsendes igen",
+                    )
+                )
+            elif entry is not None and not may_revise and entry.submitted_by != agent:
+                result.errors.append(
+                    _error(
+                        "id",
+                        "the record was contributed by someone else; only its contributor or an editor may "
+                        "propose a new version",
+                        "posten er indberettet af en anden; kun den, der indberettede den, eller en redaktør kan "
+                        "foreslå en ny version",
+                    )
+                )
+            else:
+                checked.append(result)
+        found = self.records.validate([r.record for r in checked])
+        submitted_at = now()
+        for result in checked:
+            violations = found.get(result.record.iri.value, [])
+            result.warnings = [_violation_json(v, self.iris) for v in violations if not v.is_violation]
+            result.errors = [_violation_json(v, self.iris) for v in violations if v.is_violation]
+            if not result.errors:
+                record = result.record
+                result.submission = Submission(
+                    id=mint_id(),
+                    iri=record.iri.value,
+                    kind=record.kind.value,
+                    status=SubmissionStatus.pending,
+                    title=record.title(),
+                    content=record_content(record),
+                    submitted_by=agent,
+                    submitted_at=submitted_at,
+                )
+        accepted = [r.submission for r in results if r.submission is not None]
+        if accepted:
+            with self.records.ledger.transaction() as db:
+                db.executemany(
+                    """INSERT INTO submissions (id, iri, kind, status, title, content, submitted_by, submitted_at)
+                       VALUES (?, ?, ?, ?, ?, ?, ?, ?)""",
+                    [
+                        (s.id, s.iri, s.kind, s.status.value, s.title, s.content, agent, s.submitted_at)
+                        for s in accepted
+                    ],
+                )
+                self.records.ledger.log_many(db, [(s.iri, agent, "submitted", s.id) for s in accepted])
+                if within is not None:
+                    within(db, accepted)
+        return results
 
     def possible_duplicates(self, record: Record) -> list[dict[str, Any]]:
         """Published records with the same web address or title: a warning, not a refusal."""

@@ -14,6 +14,7 @@ from datetime import date
 from pyoxigraph import BlankNode, Literal, NamedNode, Triple
 
 from graph.iris import DCT, RDF, SCHEMA, SKOS, Iris, RecordKind
+from graph.links import LinkFlag, broken_links
 from graph.resources import Resolution
 from graph.services import Services
 from graph.text import DANISH_ALPHABET, danish_sort_key, initial_letter
@@ -441,6 +442,8 @@ class RecordPage:
     properties: list[Property]
     incoming: list[IncomingGroup]
     modified: str | None
+    #: External addresses of the record that the link checker found broken (graph/links.py).
+    broken_links: list[LinkFlag] = field(default_factory=list)
 
     def label(self, lang: str) -> str:
         return pick(self.titles, lang, self.iri)
@@ -480,7 +483,15 @@ def record_page(site: Site, resolution: Resolution, triples: Sequence[Triple]) -
         if kind == RecordKind.solution:
             group.details = solution_details(site, sources)
         incoming.append(group)
-    return RecordPage(iri.value, resolution.record_kind, titles, props, incoming, resolution.modified)
+    return RecordPage(
+        iri.value,
+        resolution.record_kind,
+        titles,
+        props,
+        incoming,
+        resolution.modified,
+        broken_links=broken_links(services, iri, triples),
+    )
 
 
 def solution_details(site: Site, solutions: Sequence[str]) -> dict[str, list[Property]]:

@@ -20,9 +20,9 @@ from typing import Any
 
 from pyoxigraph import BlankNode, Literal, NamedNode, Triple
 
-from graph.graph_writes import write_lock
 from graph.iris import DCT, OWL, RDF, RDF_TYPE, SKOS, XSD
 from graph.ledger import now
+from graph.locks import write_lock
 from graph.services import Services
 from graph.store import delete_data, insert_data
 from graph.validation import Violation
@@ -83,8 +83,8 @@ class Change:
     removed: list[Triple]
 
 
-def _problem(field_name: str, en: str, da: str, rule: str = "edit") -> Violation:
-    return Violation(focus="", path=field_name, messages={"en": en, "da": da}, rule=rule)
+def _problem(field_name: str, en: str, da: str, rule: str = "edit", *, focus: NamedNode | None = None) -> Violation:
+    return Violation(focus=focus.value if focus else "", path=field_name, messages={"en": en, "da": da}, rule=rule)
 
 
 def skos(name: str) -> NamedNode:
@@ -126,6 +126,8 @@ class Thesaurus:
                     by_lang.setdefault(t.object.language or "", []).append(t.object.value)
             elif name == "notation" and isinstance(t.object, Literal):
                 data["notation"] = t.object.value
+            elif name == "topConceptOf" and t.object == scheme:
+                data["topConceptOf"] = True  # so that GET → PUT keeps a top concept on top
             elif name in LINKS + MATCHES and isinstance(t.object, NamedNode):
                 data.setdefault(name, []).append(t.object.value)
             elif t.predicate.value == OWL + "deprecated":
@@ -197,6 +199,59 @@ class Thesaurus:
             if not dry_run:
                 self._apply(changes, agent=agent, reason=reason)
             return changes
+
+    def apply(self, changes: ChangeSet, *, agent: str, reason: str, dry_run: bool = False) -> ChangeSet:
+        """Apply a changeset that may touch many concepts of one scheme (its `subject` may be the scheme).
+
+        Every statement must be about the scheme, one of its concepts or collections, without blank
+        nodes; the statements it removes must all be there (otherwise the scheme changed since the
+        changeset was computed: 409, nothing applied). Statements it adds that are there already are
+        left out. Then it is validated like `edit` — the SKOS integrity conditions on every touched
+        concept, and the SKOS shapes — and applied with its change-log entry as ONE SPARQL Update.
+        Returns the changeset as applied (with `dry_run`: as it would be, nothing written)."""
+        scheme = changes.scheme
+        if not self.scheme_exists(scheme):
+            raise EditRefused(404, f"No concept scheme {scheme.value}.")
+        blank = [
+            t
+            for t in changes.added | changes.removed
+            if not isinstance(t.subject, NamedNode) or isinstance(t.object, BlankNode)
+        ]
+        if blank:
+            raise EditRefused(
+                422,
+                "A change to a scheme cannot contain blank nodes; nothing was changed.",
+                [
+                    _problem("", f"statement with a blank node: {t}", f"udsagn med en blank knude: {t}")
+                    for t in sorted(blank, key=str)[:20]
+                ],
+            )
+        with write_lock(self.services.settings.data_dir):
+            touched = {t.subject for t in changes.added | changes.removed}
+            current = self._subjects_triples(touched, scheme)  # type: ignore[arg-type]
+            missing = changes.removed - current
+            if missing:
+                raise EditRefused(
+                    409,
+                    "The scheme has changed since this change was prepared; nothing was changed.",
+                    [
+                        _problem(
+                            t.predicate.value.removeprefix(SKOS),
+                            f"no longer there: {t}",
+                            f"findes ikke længere: {t}",
+                            "conflict",
+                            focus=t.subject,  # type: ignore[arg-type]
+                        )
+                        for t in sorted(missing, key=str)[:20]
+                    ],
+                )
+            effective = ChangeSet(changes.subject, scheme, added=changes.added - current, removed=set(changes.removed))
+            if effective.empty:
+                return effective
+            self._validate(effective, current)
+            if not dry_run:
+                self._apply(effective, agent=agent, reason=reason)
+            return effective
 
     def _triples_from_json(
         self, concept: NamedNode, scheme: NamedNode, data: Mapping[str, Any], *, top: bool
@@ -293,79 +348,210 @@ class Thesaurus:
 
     # -- validation ------------------------------------------------------------------------
 
-    def _validate(self, changes: ChangeSet) -> None:
-        """The SKOS integrity conditions and shapes, on the concepts the change touches."""
-        concept, scheme = changes.subject, changes.scheme
+    def _validate(self, changes: ChangeSet, current: set[Triple] | None = None) -> None:
+        """The SKOS integrity conditions and the SKOS shapes, on every concept the change touches.
+
+        The checks look at the scheme as it would be after the change: the touched concepts' triples
+        are read once (`current`, if the caller has them already) and the change laid over them;
+        everything else is asked of the store with a few targeted queries, so the cost follows the
+        size of the change, not of the scheme."""
+        scheme = changes.scheme
         touched = {t.subject for t in changes.added | changes.removed if isinstance(t.subject, NamedNode)}
-        touched.discard(scheme)
-        after = {t for c in touched for t in self.concept_triples(c, scheme)}
-        after = (after - changes.removed) | {t for t in changes.added if t.subject in touched}
-        own = [t for t in after if t.subject == concept]
+        if current is None:
+            current = self._subjects_triples(touched, scheme)
+        after = (current - changes.removed) | changes.added
+        by_subject: dict[NamedNode, set[Triple]] = {s: set() for s in touched}
+        for t in after:
+            if t.subject in by_subject:
+                by_subject[t.subject].add(t)  # type: ignore[index]
+
+        def objects(subject: NamedNode, name: str) -> set[NamedNode]:
+            return {
+                t.object
+                for t in by_subject.get(subject, ())
+                if t.predicate == skos(name) and isinstance(t.object, NamedNode)
+            }
+
         problems: list[Violation] = []
-        broader = {t.object for t in own if t.predicate == skos("broader")}
-        related = {t.object for t in own if t.predicate == skos("related")}
-        for target in broader | related:
-            if not self.store.ask(self.queries("is-concept-in", concept=target, scheme=scheme)):  # type: ignore[arg-type]
+        concepts: set[NamedNode] = set()
+        removed_concepts: set[NamedNode] = set()
+        for subject in sorted(touched - {scheme}, key=str):
+            triples = by_subject[subject]
+            if Triple(subject, skos("inScheme"), scheme) in triples:
+                concepts.add(subject)
+            elif not triples:
+                if Triple(subject, skos("inScheme"), scheme) in current:
+                    removed_concepts.add(subject)
+            elif Triple(subject, RDF_TYPE, skos("Collection")) not in triples:
                 problems.append(
                     _problem(
-                        "broader" if target in broader else "related",
-                        f"{target.value} is not a concept of this scheme",  # type: ignore[union-attr]
-                        f"{target.value} er ikke et begreb i dette begrebssystem",
+                        "inScheme",
+                        f"{subject.value} is not a concept of this scheme (skos:inScheme is missing)",
+                        f"{subject.value} er ikke et begreb i dette begrebssystem (skos:inScheme mangler)",
+                        focus=subject,
                     )
-                )  # type: ignore[union-attr]
-        if concept in broader:
-            problems.append(
-                _problem(
-                    "broader",
-                    "a concept cannot be broader than itself",
-                    "et begreb kan ikke være sit eget overbegreb",
-                    "skos:cycle",
                 )
-            )
-        ancestors = {
-            NamedNode(r["ancestor"].value)
-            for b in broader
-            for r in self.store.select(self.queries("ancestors-of", concept=b))
-        }  # type: ignore[arg-type]
-        if concept in ancestors:
-            problems.append(
-                _problem(
-                    "broader",
-                    "this would make a cycle in the hierarchy",
-                    "det ville give en cirkel i hierarkiet",
-                    "skos:cycle",
+
+        # Links must stay within the scheme: to its concepts as they are after the change.
+        links = {c: {name: objects(c, name) for name in ("broader", "narrower", "related")} for c in concepts}
+        targets = {o for by_name in links.values() for objs in by_name.values() for o in objs}
+        outside = targets - touched
+        known = self._concepts_of_scheme(outside, scheme) if outside else set()
+
+        def is_concept(node: NamedNode) -> bool:
+            return node in concepts if node in touched else node in known
+
+        for concept, by_name in sorted(links.items(), key=lambda kv: kv[0].value):
+            for name, objs in by_name.items():
+                for target in sorted(objs, key=str):
+                    if not is_concept(target):
+                        problems.append(
+                            _problem(
+                                name,
+                                f"{target.value} is not a concept of this scheme",
+                                f"{target.value} er ikke et begreb i dette begrebssystem",
+                                focus=concept,
+                            )
+                        )
+        if removed_concepts:
+            problems += self._dangling_links(removed_concepts, scheme, by_subject, touched)
+
+        # The hierarchy after the change: the touched concepts' own broader links, the store's above.
+        starts = concepts | {o for c in concepts for o in links[c]["broader"] | links[c]["related"]}
+        parents: dict[NamedNode, set[NamedNode]] = {}
+        if starts:
+            for row in self.store.select(
+                self.queries("hierarchy-above", concepts=sorted(starts, key=str), scheme=scheme)
+            ):
+                child, parent = row["concept"], row["broader"]
+                if child not in touched and isinstance(child, NamedNode) and isinstance(parent, NamedNode):
+                    parents.setdefault(child, set()).add(parent)
+        for concept in concepts:
+            parents[concept] = links[concept]["broader"]
+
+        def ancestors(node: NamedNode) -> set[NamedNode]:
+            seen: set[NamedNode] = set()
+            todo = list(parents.get(node, ()))
+            while todo:
+                n = todo.pop()
+                if n not in seen:
+                    seen.add(n)
+                    todo.extend(parents.get(n, ()))
+            return seen
+
+        above = {c: ancestors(c) for c in concepts}
+        for concept in sorted(concepts, key=str):
+            if concept in links[concept]["broader"]:
+                problems.append(
+                    _problem(
+                        "broader",
+                        "a concept cannot be broader than itself",
+                        "et begreb kan ikke være sit eget overbegreb",
+                        "skos:cycle",
+                        focus=concept,
+                    )
                 )
-            )
-        descendants = {
-            NamedNode(r["descendant"].value) for r in self.store.select(self.queries("descendants-of", concept=concept))
-        }
-        if related & (ancestors | broader | descendants):
-            problems.append(
-                _problem(
-                    "related",
-                    "a concept cannot be related to its own broader or narrower concepts",
-                    "et begreb kan ikke være relateret til sine egne over- eller underbegreber",
-                    "skos:related-broader",
+            elif concept in above[concept]:
+                problems.append(
+                    _problem(
+                        "broader",
+                        "this would make a cycle in the hierarchy",
+                        "det ville give en cirkel i hierarkiet",
+                        "skos:cycle",
+                        focus=concept,
+                    )
                 )
-            )
-        notation = next((t.object for t in own if t.predicate == skos("notation")), None)
-        if notation is not None and self.store.ask(
-            self.queries("notation-taken", scheme=scheme, notation=notation, concept=concept)
-        ):  # type: ignore[arg-type]
-            problems.append(
-                _problem(
-                    "notation",
-                    f"the notation {notation.value} is used by another concept",  # type: ignore[union-attr]
-                    f"notationen {notation.value} bruges af et andet begreb",  # type: ignore[union-attr]
-                    "skos:notation-unique",
+            related = links[concept]["related"]
+            if any(r == concept or r in above[concept] or concept in ancestors(r) for r in related):
+                problems.append(
+                    _problem(
+                        "related",
+                        "a concept cannot be related to its own broader or narrower concepts",
+                        "et begreb kan ikke være relateret til sine egne over- eller underbegreber",
+                        "skos:related-broader",
+                        focus=concept,
+                    )
                 )
-            )
+        problems += self._notation_clashes(concepts, by_subject, scheme)
         if problems:  # the specific reasons are clearer than what the shapes would add
             raise EditRefused(422, "The change breaks the thesaurus rules; nothing was changed.", problems)
-        report = self.services.validator.validate_concepts(sorted(after, key=str) + self._context(scheme))
-        problems += [v for v in report.errors if v.focus in {c.value for c in touched} or not v.focus]
+
+        header = by_subject[scheme] if scheme in touched else set(self._context(scheme))
+        checked = sorted((t for s in touched - {scheme} for t in by_subject[s]), key=str)
+        report = self.services.validator.validate_concepts(checked + sorted(header, key=str))
+        focus = {s.value for s in touched}
+        problems += [v for v in report.errors if v.focus in focus or not v.focus]
         if problems:
             raise EditRefused(422, "The change breaks the thesaurus rules; nothing was changed.", problems)
+
+    def _subjects_triples(self, subjects: set[NamedNode], scheme: NamedNode) -> set[Triple]:
+        """What the scheme's graph says about these resources, in one query."""
+        if not subjects:
+            return set()
+        return set(
+            self.store.construct(self.queries("subjects-in-graph", subjects=sorted(subjects, key=str), graph=scheme))
+        )
+
+    def _concepts_of_scheme(self, candidates: set[NamedNode], scheme: NamedNode) -> set[NamedNode]:
+        rows = self.store.select(
+            self.queries("concepts-of-scheme", concepts=sorted(candidates, key=str), scheme=scheme)
+        )
+        return {r["concept"] for r in rows if isinstance(r["concept"], NamedNode)}
+
+    def _dangling_links(
+        self,
+        removed: set[NamedNode],
+        scheme: NamedNode,
+        after: dict[NamedNode, set[Triple]],
+        touched: set[NamedNode],
+    ) -> list[Violation]:
+        """A concept may only disappear when nothing in the scheme points at it any more."""
+        problems = []
+        rows = self.store.select(self.queries("links-to", targets=sorted(removed, key=str), scheme=scheme))
+        pointing = {(r["source"], r["property"], r["target"]) for r in rows if r["source"] not in touched}
+        pointing |= {(t.subject, t.predicate, t.object) for ts in after.values() for t in ts if t.object in removed}
+        for source, prop, target in sorted(pointing, key=str):
+            problems.append(
+                _problem(
+                    prop.value.removeprefix(SKOS),  # type: ignore[union-attr]
+                    f"{target.value} cannot be removed: {source.value} still points at it",  # type: ignore[union-attr]
+                    f"{target.value} kan ikke fjernes: {source.value} henviser stadig til det",  # type: ignore[union-attr]
+                    focus=target,  # type: ignore[arg-type]
+                )
+            )
+        return problems
+
+    def _notation_clashes(
+        self, concepts: set[NamedNode], after: dict[NamedNode, set[Triple]], scheme: NamedNode
+    ) -> list[Violation]:
+        """A notation identifies one concept in its scheme: among the touched concepts, and against the rest."""
+        holders: dict[Literal, set[NamedNode]] = {}
+        for concept in concepts:
+            for t in after[concept]:
+                if t.predicate == skos("notation") and isinstance(t.object, Literal):
+                    holders.setdefault(t.object, set()).add(concept)
+        if holders:
+            rows = self.store.select(
+                self.queries("notations-in-scheme", notations=sorted(holders, key=str), scheme=scheme)
+            )
+            for row in rows:
+                other = row["concept"]
+                if other not in after and isinstance(other, NamedNode):  # a touched concept's old notation is gone
+                    holders[row["notation"]].add(other)  # type: ignore[index]
+        problems = []
+        for notation, owners in sorted(holders.items(), key=lambda kv: str(kv[0])):
+            if len(owners) > 1:
+                for concept in sorted(owners & concepts, key=str):
+                    problems.append(
+                        _problem(
+                            "notation",
+                            f"the notation {notation.value} is used by another concept",
+                            f"notationen {notation.value} bruges af et andet begreb",
+                            "skos:notation-unique",
+                            focus=concept,
+                        )
+                    )
+        return problems
 
     def _context(self, scheme: NamedNode) -> list[Triple]:
         """The scheme's own description, which the SKOS shapes expect beside the concepts."""
@@ -414,9 +600,11 @@ class Thesaurus:
     # -- applying --------------------------------------------------------------------------
 
     def _apply(self, changes: ChangeSet, *, agent: str, reason: str) -> None:
-        rows = self.store.select(self.queries("last-change", graph=self.changes_graph))
-        sequence = int(rows[0]["sequence"].value) + 1 if rows and "sequence" in rows[0] else 1
-        change = NamedNode(f"{self.iris.base}changes/{sequence}")
+        changelog = self.services.records.changelog  # one numbered log for thesaurus and records
+        head = changelog.head()
+        sequence = head + 1
+        old_head, new_head = changelog.advance(head, sequence)
+        change = changelog.changeset(sequence)
         log = [
             Triple(change, RDF_TYPE, NamedNode(CS + "ChangeSet")),
             Triple(change, NamedNode(CS + "subjectOfChange"), changes.subject),
@@ -443,6 +631,8 @@ class Thesaurus:
         parts = []
         if changes.removed:
             parts.append(delete_data({changes.scheme: sorted(changes.removed, key=str)}))
-        added = {changes.scheme: sorted(changes.added, key=str), self.changes_graph: log}
+        if old_head:
+            parts.append(delete_data({self.changes_graph: old_head}))
+        added = {changes.scheme: sorted(changes.added, key=str), self.changes_graph: log + new_head}
         parts.append(insert_data({g: ts for g, ts in added.items() if ts}))
         self.store.update(" ;\n".join(parts))

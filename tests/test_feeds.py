@@ -374,8 +374,11 @@ def test_english_pages_announce_english_feeds(shared: TestClient) -> None:
 
 
 def test_pages_without_a_list_of_their_own_announce_no_feed(shared: TestClient) -> None:
-    for page in ("/vocab/factors", "/id/item/h6wg09c6", "/about"):
+    for page in ("/id/item/h6wg09c6", "/about"):
         assert discovered(shared, page).feeds == [], page
+    # A scheme page announces the feed of the scheme's changes (tests/test_vocab_history.py), no items feed.
+    hrefs = [f["href"] for f in discovered(shared, "/vocab/factors").feeds]
+    assert hrefs == ["/vocab/factors/changes.atom", "/vocab/factors/changes.json"]
 
 
 def test_an_events_page_with_filters_announces_the_filtered_feed(shared: TestClient) -> None:

@@ -247,7 +247,7 @@ def test_vocabulary_edits_are_followed_without_a_restart(embedded: Services, mon
     from graph.search.query import SearchRequest, search
     from graph.vocab_edit import Thesaurus
 
-    monkeypatch.setattr(search_index, "VOCABULARY_CHECK_SECONDS", 0.0)
+    monkeypatch.setattr(search_index, "CHANGES_CHECK_SECONDS", 0.0)
     factors = NamedNode(FACTOR[:-1])
     editing = Thesaurus(embedded)
     assert search(embedded.search, SearchRequest(q="bulder")).understood == []

@@ -11,8 +11,10 @@ import time
 from pathlib import Path
 
 import httpx
+import pytest
 
 from graph.store_server import free_port
+from tests.conftest import make_settings
 from tests.records_util import problem_turtle
 from tests.test_cli import amv
 
@@ -20,6 +22,8 @@ from tests.test_cli import amv
 def start_serve(data_dir: Path, port: int) -> subprocess.Popen[bytes]:
     env = {**os.environ, "AMV_DATA_DIR": str(data_dir)}
     env.pop("AMV_STORE_URL", None)
+    if url := make_settings(data_dir).store_url:  # remote-store run: serve from the test's store server
+        env["AMV_STORE_URL"] = url
     process = subprocess.Popen(
         [sys.executable, "-m", "graph.cli", "serve", "--port", str(port)],
         env=env,
@@ -67,6 +71,7 @@ def gone(pid: int, within: float = 10.0) -> bool:
     return False
 
 
+@pytest.mark.embedded_store("checks how `amv serve` manages its own store server on the data directory")
 def test_serve_shows_counts_accepts_loads_and_survives_kill_9(data_dir: Path, tmp_path: Path) -> None:
     port = free_port()
     serve = start_serve(data_dir, port)

@@ -60,7 +60,7 @@ def login(
     next: str = Form("/account"),
 ) -> Response:  # noqa: A002 - the form field is called next
     expected = request.cookies.get(LOGIN_CSRF_COOKIE, "")
-    if not expected or not secrets.compare_digest(expected, csrf):
+    if not expected or not secrets.compare_digest(expected.encode(), csrf.encode()):  # bytes: any text compares
         return _login_page(request, 403, "login.expired", email)
     client = request.client.host if request.client else "unknown"
     try:

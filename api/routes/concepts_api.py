@@ -86,10 +86,10 @@ def _resolve(request: Request, scheme: NamedNode, value: Any) -> NamedNode:
     return NamedNode(f"{scheme.value}/{value}")
 
 
-async def _run(request: Request, work: Any) -> Response:
-    """Authorise (editor), run the change in a worker thread, and map refusals to 4xx."""
+async def _run(request: Request, work: Any, role: Role = Role.editor) -> Response:
+    """Authorise (editor, unless another role is named), run the change, and map refusals to 4xx."""
     try:
-        principal = require_role(request, Role.editor)
+        principal = require_role(request, role)
         return await work(principal, Thesaurus(request.app.state.services))
     except AuthError as exc:
         return json_error(exc.status, exc.message, headers=exc.headers)

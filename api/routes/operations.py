@@ -3,6 +3,8 @@ the search index agrees with it, so this instance can take traffic)."""
 
 from __future__ import annotations
 
+import os
+
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
@@ -11,7 +13,8 @@ router = APIRouter(tags=["operations"])
 
 @router.get("/health", summary="Liveness: the process answers")
 def health(request: Request) -> JSONResponse:
-    return JSONResponse({"status": "ok"}, headers={"Cache-Control": "no-store"})
+    # X-Worker: which process answered (`amv serve --workers N` runs N of them behind one port).
+    return JSONResponse({"status": "ok"}, headers={"Cache-Control": "no-store", "X-Worker": str(os.getpid())})
 
 
 @router.get("/ready", summary="Readiness: store and search index open and in agreement (else 503)")

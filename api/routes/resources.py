@@ -17,6 +17,7 @@ from fastapi.responses import JSONResponse, Response
 from pyoxigraph import NamedNode
 
 from api import schema_org
+from api.auth import current_session
 from api.i18n import request_language
 from api.negotiation import (
     DATA_REPRESENTATIONS,
@@ -28,12 +29,16 @@ from api.negotiation import (
     split_suffix,
 )
 from api.routes.feeds import resource_feeds
+from api.routes.vocab_admin import scheme_extras
 from api.templating import render
 from graph.coverage import items_link
+from graph.impact import actor_impact
+from graph.iris import RecordKind
 from graph.resources import ResourceKind, Status, describe, resolve, tombstone
 from graph.serialize import jsonld_context, serialize
 from graph.views import Site, concept_page, ontology_page, record_page, scheme_page
 from graph.vocab_edit import Thesaurus
+from graph.vocab_schemes import Vocabularies, collection_page
 
 router = APIRouter()
 
@@ -150,6 +155,7 @@ def resource_response(request: Request, raw_path: str) -> Response:
         ResourceKind.scheme: (scheme_page, "scheme.html", schema_org.scheme),
         ResourceKind.record: (record_page, "record.html", schema_org.record),
         ResourceKind.ontology: (ontology_page, "ontology.html", schema_org.ontology),
+        ResourceKind.collection: (collection_page, "vocab_editor_collection.html", schema_org.collection),
     }
     assert resolution.kind is not None
     build, template, to_schema_org = builders[resolution.kind]
@@ -164,7 +170,18 @@ def resource_response(request: Request, raw_path: str) -> Response:
     if resolution.kind == ResourceKind.concept and page.scheme:
         context["items_link"] = items_link(iri.value, page.scheme.iri)
         context["history"] = Thesaurus(services).history(iri)[:HISTORY_SHOWN]
+    if resolution.kind == ResourceKind.scheme:
+        context["collections"] = Vocabularies(services).collections(iri)
+    if resolution.kind in (ResourceKind.concept, ResourceKind.scheme):
+        context["session"] = current_session(request)  # editing links for people with a role
+    if resolution.kind == ResourceKind.record:  # public steps only: published, replaced, withdrawn
+        context["history"] = services.curation.history(iri.value, public=True)
     context["feeds"] = resource_feeds(request, resolution, page)
+    if resolution.record_kind == RecordKind.actor:  # what it contributed and covers (graph/impact.py)
+        context["impact"] = actor_impact(services, iri.value)
+    if resolution.kind == ResourceKind.scheme:  # its history, releases and quality report, and their feed
+        context.update(scheme_extras(request, iri.value))
+        context["feeds"] = context["feeds"] + context["changes_feeds"]
     response = render(request, template, context)
     return _finish(request, response, rep, path, resolution.replaced_by, resolution.modified, site)
 

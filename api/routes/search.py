@@ -102,9 +102,58 @@ def search_api(request: Request) -> JSONResponse:
     return JSONResponse(page.as_json(lang), headers=CORS)
 
 
-@router.get("/api/suggest")
+@router.get(
+    "/api/suggest",
+    summary="Autocomplete: concepts (with their hierarchy path) and record titles starting with q",
+    openapi_extra={
+        "parameters": [
+            {"name": "q", "in": "query", "schema": {"type": "string"}, "example": "støj"},
+            {"name": "lang", "in": "query", "schema": {"type": "string", "enum": ["da", "en"]}},
+            {
+                "name": "scheme",
+                "in": "query",
+                "description": "Only concepts of this scheme (slug; repeat for several): what a concept picker asks",
+                "schema": {"type": "array", "items": {"type": "string"}},
+                "example": ["factors"],
+            },
+        ],
+        "responses": {
+            "200": {
+                "description": "Suggestions, best first",
+                "content": {
+                    "application/json": {
+                        "example": {
+                            "query": "impuls",
+                            "suggestions": [
+                                {
+                                    "type": "concept",
+                                    "label": "impulsstøj",
+                                    "iri": "https://w3id.org/arbejdsmiljoviden/vocab/factors/5.1.3",
+                                    "url": "/vocab/factors/5.1.3",
+                                    "scheme": "factors",
+                                    "matched": "impulsstøj",
+                                    "notation": "5.1.3",
+                                    "path": ["fysisk arbejdsmiljø", "støj", "impulsstøj"],
+                                }
+                            ],
+                        }
+                    }
+                },
+            },
+            "400": {"description": "Unknown scheme"},
+        },
+    },
+)
 def suggest_api(request: Request) -> JSONResponse:
     lang = _api_language(request)
     text = request.query_params.get("q", "")[:MAX_QUERY_LENGTH]
-    found = suggestions(request.app.state.services.search, text, lang)
+    schemes = request.query_params.getlist("scheme")[:10]
+    try:
+        found = suggestions(request.app.state.services.search, text, lang, schemes=schemes)
+    except SearchParameterError as error:
+        return JSONResponse(
+            {"error": error.messages.get(lang, error.messages["en"]), "parameter": error.param, "value": error.value},
+            status_code=400,
+            headers=CORS,
+        )
     return JSONResponse({"query": text, "suggestions": found}, headers={**CORS, "Cache-Control": "max-age=60"})

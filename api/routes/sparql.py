@@ -117,9 +117,9 @@ async def sparql(request: Request) -> Response:
             if wants_page and not info.returns_graph
             else ("turtle" if wants_page else choose_format(info, accept, fmt_param))
         )
-        outcome = await runner.run(
-            query, info, fmt, default_graphs, named_graphs, context_url=str(request.url_for("jsonld_context"))
-        )
+        # Only graph results refer to our JSON-LD context; url_for walks every route, so it is not done per query.
+        context_url = str(request.url_for("jsonld_context")) if info.returns_graph else ""
+        outcome = await runner.run(query, info, fmt, default_graphs, named_graphs, context_url=context_url)
     except PublicQueryError as exc:
         return error(exc.status, exc.message)
     headers = {"Access-Control-Allow-Origin": "*", "Vary": "Accept", "Cache-Control": "no-store"}

@@ -2,8 +2,10 @@
 
 `POST /api/submissions` (contributor token) takes one record as simple JSON, JSON-LD, Turtle,
 N-Triples or RDF/XML and answers 201 with `Location` and `{id, iri, status: "pending", …}`;
-`Idempotency-Key` makes resubmission safe. `GET /api/submissions/{id}` shows its status to its
-submitter and to editors; editors `POST …/approve` and `…/reject` (with a reason).
+`Idempotency-Key` makes resubmission safe. `GET /api/submissions/{id}` shows its status, the editors'
+comments and its history to its submitter and to editors; editors `POST …/approve`, `…/reject` (with a
+reason) and `…/send-back` (with comments); `PUT /api/submissions/{id}` replaces the content with a new
+version (the submitter while it is pending or sent back — which resubmits it — or an editor).
 """
 
 from __future__ import annotations
@@ -18,10 +20,13 @@ from fastapi.responses import JSONResponse, Response
 from api.auth import AuthError, require_role
 from api.errors import json_error
 from graph.accounts import Principal, Role
+from graph.curation import OPEN
+from graph.records import Record
 from graph.submissions import (
     RDF_MEDIA_TYPES,
     Submission,
     SubmissionRefused,
+    SubmissionStatus,
     record_from_json,
     record_from_rdf,
 )
@@ -181,14 +186,30 @@ async def submit(request: Request) -> Response:
     )
 
 
-@router.get("", summary="Submissions: editors see the review queue, contributors their own")
-def list_submissions(request: Request, type: str | None = None) -> Response:  # noqa: A002 - API parameter
+@router.get("", summary="Submissions, oldest first: editors see the review queue, contributors their own")
+def list_submissions(
+    request: Request,
+    type: str | None = None,  # noqa: A002 - API parameter
+    actor: str | None = None,
+    older_than: int | None = None,
+    status: str = SubmissionStatus.pending.value,
+) -> Response:
+    """Filters: `type` (record type), `actor` (the submitter, as the history names them, e.g.
+    `user:name@example.org` or `token:partner`), `older_than` (days waiting), `status` (`pending` or
+    `changes_requested`)."""
     services = request.app.state.services
     try:
         principal = require_role(request, Role.contributor)
     except AuthError as exc:
         return json_error(exc.status, exc.message, headers=exc.headers)
-    queue = [s for s in services.submissions.queue(kind=type) if _visible(s, principal)]
+    if status not in [s.value for s in OPEN]:
+        return json_error(400, "status must be pending or changes_requested.")
+    if older_than is not None and older_than < 0:
+        return json_error(400, "older_than must be a number of days, 0 or more.")
+    queue = services.curation.queue(
+        kind=type, submitter=actor, older_than_days=older_than, status=SubmissionStatus(status)
+    )
+    queue = [s for s in queue if _visible(s, principal)]
     return JSONResponse({"total": len(queue), "submissions": [s.as_json(_path(s)) for s in queue]})
 
 
@@ -203,7 +224,7 @@ def get_submission(request: Request, submission_id: str) -> Response:
     if not _visible(submission, principal):
         return json_error(404, f"No submission {submission_id} that you can see.")
     assert submission is not None
-    return JSONResponse(submission.as_json(_path(submission)))
+    return JSONResponse(services.curation.as_json(submission, _path(submission)))
 
 
 @router.post("/{submission_id}/approve", summary="Approve: the record is published at once (editors)")
@@ -240,7 +261,7 @@ async def reject(request: Request, submission_id: str) -> Response:
         principal = require_role(request, Role.editor)
         try:
             reason = json.loads(await request.body()).get("reason", "")
-        except (ValueError, AttributeError):
+        except (ValueError, AttributeError, RecursionError):
             return json_error(400, 'Send {"reason": "..."} as JSON.')
         if not isinstance(reason, str):
             return json_error(422, "reason must be text")
@@ -252,3 +273,125 @@ async def reject(request: Request, submission_id: str) -> Response:
     except SubmissionRefused as exc:
         return json_error(exc.status, exc.message, exc.errors if exc.status == 422 else None)
     return JSONResponse(submission.as_json(_path(submission)))
+
+
+@router.post(
+    "/{submission_id}/send-back",
+    summary="Send back to the submitter with comments (editors): status changes_requested",
+    openapi_extra={
+        "requestBody": {
+            "required": True,
+            "content": {
+                "application/json": {
+                    "schema": {
+                        "type": "object",
+                        "required": ["comments"],
+                        "properties": {"comments": {"type": "string", "maxLength": 5000}},
+                    },
+                    "example": {"comments": "Tilføj venligst en branche og et link til vejledningen."},
+                }
+            },
+        },
+        "responses": {
+            "200": {
+                "description": "Sent back; the submitter sees the comments and may edit (PUT) to resubmit",
+                "content": {
+                    "application/json": {
+                        "example": {
+                            "id": "q8r4m2xz",
+                            "status": "changes_requested",
+                            "comments": "Tilføj venligst en branche og et link til vejledningen.",
+                        }
+                    }
+                },
+            },
+            "409": {"description": "The submission is not pending"},
+            "422": {"description": "No comments"},
+        },
+    },
+)
+async def send_back(request: Request, submission_id: str) -> Response:
+    services = request.app.state.services
+    try:
+        principal = require_role(request, Role.editor)
+        try:
+            comments = json.loads(await request.body()).get("comments", "")
+        except (ValueError, AttributeError, RecursionError):
+            return json_error(400, 'Send {"comments": "..."} as JSON.')
+        if not isinstance(comments, str):
+            return json_error(422, "comments must be text")
+        submission = await asyncio.to_thread(
+            services.curation.send_back, submission_id, editor=principal.agent, comments=comments
+        )
+    except AuthError as exc:
+        return json_error(exc.status, exc.message, headers=exc.headers)
+    except SubmissionRefused as exc:
+        return json_error(exc.status, exc.message, exc.errors if exc.status == 422 else None)
+    return JSONResponse(services.curation.as_json(submission, _path(submission)))
+
+
+EDIT_DOC: dict[str, Any] = {
+    "requestBody": {
+        "required": True,
+        "description": "The record in any format POST takes; RDF must describe the submission's record IRI",
+        "content": {
+            "application/json": {
+                "schema": {"type": "object", "description": "The simple JSON schema; `id` may be left out"},
+                "examples": {"knowledge item, changed": {"value": {**EXAMPLE_ITEM, "industries": ["88.91", "85.10"]}}},
+            },
+            "text/turtle": {"schema": {"type": "string"}},
+            "application/ld+json": {"schema": {"type": "object"}},
+            "application/n-triples": {"schema": {"type": "string"}},
+            "application/rdf+xml": {"schema": {"type": "string"}},
+        },
+    },
+    "responses": {
+        "200": {
+            "description": "Stored as a new version (earlier ones are kept); a submission sent back is pending again",
+            "content": {"application/json": {"example": {"id": "q8r4m2xz", "status": "pending", "version": 2}}},
+        },
+        "403": {"description": "Neither the submitter nor an editor"},
+        "404": {"description": "No such submission that you can see"},
+        "409": {"description": "The submission was approved or rejected already"},
+        "422": {"description": "Field errors, or another record than the submission's; nothing was stored"},
+    },
+}
+
+
+@router.put("/{submission_id}", summary="Edit a submission: a new version", openapi_extra=EDIT_DOC)
+async def edit(request: Request, submission_id: str) -> Response:
+    services = request.app.state.services
+    try:
+        principal = require_role(request, Role.contributor)
+    except AuthError as exc:
+        return json_error(exc.status, exc.message, headers=exc.headers)
+    submission = services.submissions.get(submission_id)
+    is_editor = principal.role.at_least(Role.editor)
+    if submission is None:
+        return json_error(404, f"No submission {submission_id} that you can see.")
+    if not _visible(submission, principal):
+        return json_error(403, "Only the submitter or an editor may edit this submission.")
+    body = await request.body()
+    if len(body) > MAX_BODY:
+        return json_error(413, f"The body is larger than {MAX_BODY:,} bytes.")
+    media = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    try:
+        record: Record
+        if media == "application/json":
+            try:
+                data = json.loads(body)
+            except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as exc:
+                return json_error(400, f"The body is not valid JSON: {exc}")
+            if isinstance(data, dict) and "id" not in data:
+                data = {**data, "id": submission.iri.rsplit("/", 1)[-1]}
+            record = record_from_json(data, services.iris)
+        elif media in RDF_MEDIA_TYPES:
+            record = record_from_rdf(body, media, services.iris)
+        else:
+            return json_error(415, "Send application/json (simple schema) or an RDF format, as for POST.")
+        updated = await asyncio.to_thread(
+            services.curation.edit, submission_id, record, agent=principal.agent, is_editor=is_editor
+        )
+    except SubmissionRefused as exc:
+        return json_error(exc.status, exc.message, exc.errors if exc.status == 422 else None)
+    return JSONResponse(services.curation.as_json(updated, _path(updated)))

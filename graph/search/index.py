@@ -28,7 +28,7 @@ import sqlite3
 import threading
 import time
 from collections import defaultdict
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -52,7 +52,10 @@ log = logging.getLogger(__name__)
 SCHEMA_VERSION = 2
 CHUNK = 500
 #: How often (at most) a process asks the store whether the vocabularies were edited.
-VOCABULARY_CHECK_SECONDS = 10.0
+#: How often (at most) a reader looks at the change log for changes made elsewhere.
+CHANGES_CHECK_SECONDS = 0.5
+#: The journal mark holding the newest change-log sequence the index has taken in.
+CHANGES_MARK = "changes"
 FACET_FIELDS = (*CONCEPT_FACETS, "actor", "kind")
 TEXT_FIELDS = ("title_da", "body_da", "title_en", "body_en")
 ACTOR_PROPERTIES = frozenset(
@@ -225,12 +228,25 @@ class Journal:
             db.execute("PRAGMA journal_mode=WAL")
             db.execute("PRAGMA synchronous=NORMAL")
             db.execute("CREATE TABLE IF NOT EXISTS pending (id INTEGER PRIMARY KEY AUTOINCREMENT, iri TEXT NOT NULL)")
+            db.execute("CREATE TABLE IF NOT EXISTS marks (name TEXT PRIMARY KEY, value INTEGER NOT NULL)")
             self._db = db
         return self._db
 
     def add(self, iri: str) -> None:
         with self._lock:
             self._connection().execute("INSERT INTO pending (iri) VALUES (?)", (iri,))
+
+    def add_many(self, iris: Iterable[str]) -> None:
+        """Note many changed records in one SQLite transaction (a bulk import)."""
+        with self._lock:
+            db = self._connection()
+            db.execute("BEGIN")
+            try:
+                db.executemany("INSERT INTO pending (iri) VALUES (?)", [(iri,) for iri in iris])
+            except BaseException:
+                db.execute("ROLLBACK")
+                raise
+            db.execute("COMMIT")
 
     def peek(self) -> tuple[int, list[str]]:
         """(the newest entry's id, the distinct IRIs up to it); (0, []) when nothing is pending."""
@@ -245,6 +261,14 @@ class Journal:
             iris = [r[0] for r in db.execute("SELECT DISTINCT iri FROM pending WHERE id <= ?", (high,))]
             return high, iris
 
+    def repeated(self, high: int) -> set[str]:
+        """IRIs noted more than once up to entry `high` (changed by more than one write since the last apply)."""
+        with self._lock:
+            rows = self._connection().execute(
+                "SELECT iri FROM pending WHERE id <= ? GROUP BY iri HAVING COUNT(*) > 1", (high,)
+            )
+            return {r[0] for r in rows}
+
     def high_water(self) -> int:
         """The newest entry's id (0 when nothing is pending): cheap enough for every search."""
         if not self.path.exists() and self._db is None:
@@ -252,6 +276,19 @@ class Journal:
         with self._lock:
             row = self._connection().execute("SELECT MAX(id) FROM pending").fetchone()
             return int(row[0]) if row and row[0] is not None else 0
+
+    def mark(self, name: str) -> int:
+        """A number the index keeps (how far it has followed the change log)."""
+        with self._lock:
+            row = self._connection().execute("SELECT value FROM marks WHERE name = ?", (name,)).fetchone()
+            return int(row[0]) if row else 0
+
+    def set_mark(self, name: str, value: int) -> None:
+        with self._lock:
+            self._connection().execute(
+                "INSERT INTO marks (name, value) VALUES (?, ?) ON CONFLICT(name) DO UPDATE SET value = excluded.value",
+                (name, value),
+            )
 
     def done(self, high: int) -> None:
         if high:
@@ -277,7 +314,7 @@ class SearchIndex:
 
     def __init__(self, services: Services, directory: Path | None = None) -> None:
         self.services = services
-        self.directory = directory or services.settings.data_dir / "search"
+        self.directory = directory or services.settings.index_dir or services.settings.data_dir / "search"
         self.journal = Journal(self.directory / "pending.sqlite")
         self._lock = threading.RLock()
         self._index: tantivy.Index | None = None
@@ -285,8 +322,8 @@ class SearchIndex:
         self._meta_stamp: tuple[int, int] | None = None
         self._thesaurus: Thesaurus | None = None
         self._checked = False
-        self._vocabulary_edits = 0
-        self._vocabulary_seen = 0.0
+        self._vocabulary_changed = False
+        self._changes_checked = 0.0
         self.schema = build_schema()
         #: Facet counts of recent searches, by (generation, search); dropped when the index changes.
         self.facet_cache: dict[tuple[object, ...], object] = {}
@@ -296,6 +333,7 @@ class SearchIndex:
         """The index of a deployment, listening to every record change."""
         index = cls(services)
         services.records.listeners.append(index.notify)
+        services.records.batch_listeners[index.notify] = index.notify_many
         return index
 
     # -- keeping current --------------------------------------------------------------------
@@ -307,8 +345,26 @@ class SearchIndex:
         logged, and `amv reindex` (or the count check at the next start) brings the index back."""
         try:
             self.journal.add(iri)
+            self.noted_own_change()
         except sqlite3.Error:
             log.exception("could not note a change of %s for the search index; run `amv reindex`", iri)
+
+    def notify_many(self, changes: Mapping[str, list[Triple] | None]) -> None:
+        """A batch of records changed (bulk import): note them all at once, then bring the index up to date
+        in one writer commit, so the batch is searchable as soon as the import returns.
+
+        As with `notify`, a failure is logged and never makes the committed batch look refused."""
+        try:
+            self.journal.add_many(changes)
+            self.noted_own_change()
+        except sqlite3.Error:
+            log.exception("could not note %d changes for the search index; run `amv reindex`", len(changes))
+            return
+        try:
+            with self._lock:
+                self._apply_pending(known=changes)
+        except Exception:  # noqa: BLE001 - the journal keeps the changes; the next reader applies them
+            log.exception("could not index %d changed records now; the next search will", len(changes))
 
     @property
     def thesaurus(self) -> Thesaurus:
@@ -316,33 +372,43 @@ class SearchIndex:
         with self._lock:
             if self._thesaurus is None:
                 services = self.services
-                self._vocabulary_edits = self._edit_sequence()
-                self._vocabulary_seen = time.monotonic()
                 self._thesaurus = Thesaurus.load(services.store, services.queries, services.iris)
             return self._thesaurus
 
-    def _edit_sequence(self) -> int:
-        """The number of the newest vocabulary edit in the store's change log (0 when none)."""
-        services = self.services
-        try:
-            rows = services.store.select(
-                services.queries("last-change", graph=NamedNode(services.iris.base + "changes"))
-            )
-        except FileNotFoundError:  # no change log in this deployment
-            return 0
-        value = rows[0].get("sequence") if rows else None
-        return int(value.value) if value is not None else 0
+    def _follow_changes(self) -> None:
+        """Follow the store's change log (checked at most every CHANGES_CHECK_SECONDS): records that any
+        process or app instance changed are re-read from the store, and a thesaurus edit makes the
+        thesaurus be read again. This is also how the index catches up after a crash."""
+        now_ = time.monotonic()
+        if now_ - self._changes_checked < CHANGES_CHECK_SECONDS:
+            return
+        self._changes_checked = now_
+        changelog = self.services.records.changelog
+        head = changelog.head()
+        seen = self.journal.mark(CHANGES_MARK)
+        while seen < head:
+            entries = changelog.entries(seen, head)
+            if not entries:
+                break
+            self.journal.add_many(e.subject for e in entries if e.scheme is None)
+            if any(e.scheme is not None for e in entries):
+                self._vocabulary_changed = True
+            seen = entries[-1].sequence
+            self.journal.set_mark(CHANGES_MARK, seen)
+
+    def noted_own_change(self) -> None:
+        """After a write by this process that the index has been told of directly: move the change-log
+        mark past it (when nothing else came in between), so that following the log does not re-read it."""
+        span = self.services.records.last_change
+        if span is not None and self.journal.mark(CHANGES_MARK) == span[0] - 1:
+            self.journal.set_mark(CHANGES_MARK, span[1])
 
     def _follow_vocabulary(self) -> None:
-        """After a vocabulary edit (seen at most every few seconds): read the thesaurus again, and re-index
-        the records tagged with a concept whose place in the hierarchy changed (their broader concepts
-        are indexed with them)."""
-        if self._thesaurus is None or time.monotonic() - self._vocabulary_seen < VOCABULARY_CHECK_SECONDS:
+        """After a vocabulary edit: read the thesaurus again, and re-index the records tagged with a concept
+        whose place in the hierarchy changed (their broader concepts are indexed with them)."""
+        if self._thesaurus is None or not self._vocabulary_changed:
             return
-        self._vocabulary_seen = time.monotonic()
-        sequence = self._edit_sequence()
-        if sequence == self._vocabulary_edits:
-            return
+        self._vocabulary_changed = False
         old = self._thesaurus
         self._thesaurus = None
         new = self.thesaurus
@@ -393,6 +459,7 @@ class SearchIndex:
                 if self.count() != self._published_count():
                     self.rebuild()
                     return
+            self._follow_changes()
             self._follow_vocabulary()
             self._apply_pending()
             self._follow()
@@ -505,7 +572,10 @@ class SearchIndex:
                 else:
                     yield iri, record_doc(iri, parsed[0], triples, services.iris)
 
-    def _apply_pending(self) -> None:
+    def _apply_pending(self, known: Mapping[str, list[Triple] | None] | None = None) -> None:
+        """Apply the journal in one writer commit. `known` holds the committed content of records this process
+        just wrote (a bulk write): they are indexed from it instead of being read back from the store, unless
+        the journal shows another change of the same record, which the store then has the last word on."""
         if not self.journal.high_water():
             return
         with self._file_lock():
@@ -517,9 +587,19 @@ class SearchIndex:
                 self._rebuild_locked(None)
                 return
             thesaurus = self.thesaurus
+            given: dict[str, RecordDoc | None] = {}
+            if known:
+                repeated = self.journal.repeated(high)
+                for iri in iris:
+                    if iri in known and iri not in repeated:
+                        triples, parsed = known[iri], self.services.iris.parse_record(iri)
+                        given[iri] = (
+                            record_doc(iri, parsed[0], triples, self.services.iris) if triples and parsed else None
+                        )
+            from_store = [iri for iri in iris if iri not in given]
             writer = index.writer(heap_size=50_000_000, num_threads=1)
             try:
-                for iri, doc in self._documents(iris, thesaurus):
+                for iri, doc in [*given.items(), *self._documents(from_store, thesaurus)]:
                     writer.delete_documents_by_term("iri", iri)
                     if doc is not None:
                         writer.add_document(doc.document(thesaurus))
@@ -545,6 +625,7 @@ class SearchIndex:
         self._thesaurus = None
         thesaurus = self.thesaurus
         high = self.journal.high_water()
+        head = services.records.changelog.head()  # changes after this are followed again: harmless
         iris = sorted(services.ledger.iris_with_status(RecordStatus.published))
         path = self.directory / f"index-{time.time_ns()}"
         path.mkdir(parents=True)
@@ -566,6 +647,7 @@ class SearchIndex:
         self._write_state(path, thesaurus)
         self._switch(path)
         self.journal.done(high)
+        self.journal.set_mark(CHANGES_MARK, head)
         self._checked = True
         return count
 

@@ -349,17 +349,33 @@ def search_page(index: SearchIndex, params: Mapping[str, Sequence[str]], lang: s
     return SearchPage(search(index, request), index.thesaurus, index.services.iris)
 
 
-def suggestions(index: SearchIndex, text: str, lang: str, limit: int = 8) -> list[dict[str, str]]:
-    """Autocomplete: concept labels and record titles starting with the text."""
+def suggestions(
+    index: SearchIndex, text: str, lang: str, limit: int = 8, schemes: Sequence[str] = ()
+) -> list[dict[str, object]]:
+    """Autocomplete: concept labels and record titles starting with the text. With `schemes` (slugs),
+    only concepts of those schemes (a concept picker); raises SearchParameterError for an unknown one.
+    Each concept carries `path`: its labels from the top of its hierarchy down, itself last."""
+    thesaurus = index.thesaurus
+    for slug in schemes:
+        if slug not in thesaurus.schemes:
+            raise _error(
+                "scheme",
+                slug,
+                f"Ukendt begrebssystem: {slug[:100]}",
+                f"Unknown concept scheme: {slug[:100]}",
+            )
 
-    def entry(c: Completion) -> dict[str, str]:
+    def entry(c: Completion) -> dict[str, object]:
         base = index.services.iris.base
         path = "/" + c.iri[len(base) :] if c.iri.startswith(base) else c.iri
-        out = {"type": c.kind, "label": c.label(lang), "iri": c.iri, "url": path}
+        out: dict[str, object] = {"type": c.kind, "label": c.label(lang), "iri": c.iri, "url": path}
         if c.kind == "concept":
             out["scheme"] = c.scheme
             out["matched"] = c.matched
             out["search"] = _PATH + "?" + urlencode({"q": c.label(lang)})
+            concept = thesaurus.concepts.get(c.iri)
+            out["notation"] = concept.notation if concept else ""
+            out["path"] = [step.label(lang) for step in thesaurus.path(c.iri)]
         return out
 
-    return [entry(c) for c in suggest(index, text, limit=limit)]
+    return [entry(c) for c in suggest(index, text, limit=limit, schemes=schemes)]

@@ -20,7 +20,7 @@ from __future__ import annotations
 import contextlib
 import json
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 
 import tantivy
@@ -58,6 +58,12 @@ class SearchRequest:
     concepts: list[str] = field(default_factory=list)  # concept IRIs added to the query (`concept=`)
     noconcepts: list[str] = field(default_factory=list)  # concept IRIs not to read the query as (`noconcept=`)
     page_size: int = PAGE_SIZE
+    #: Read the query through the thesaurus. False gives plain BM25 over the words alone (no concepts,
+    #: no expansion to narrower concepts): the baseline that bench/relevance.py measures against.
+    thesaurus: bool = True
+    #: Every unit of the query must match. False: any may, those matching more rank first (the candidates
+    #: of the ask box, whose questions hold more words than any one record has).
+    match_all: bool = True
 
 
 @dataclass
@@ -70,6 +76,7 @@ class Hit:
     score: float
     concepts: list[str]
     snippet_lang: str = ""
+    descriptions: dict[str, str] = field(default_factory=dict)  # by language, as stored (the ask box quotes them)
 
     def title_lang(self, lang: str) -> str:
         """The language of the title shown for `lang` ("" when unknown)."""
@@ -136,6 +143,7 @@ class SearchResult:
     relaxed: bool = False  # no record matched every word; these match some
     spelling: list[Concept] = field(default_factory=list)
     broader: list[Concept] = field(default_factory=list)
+    loose: list[str] = field(default_factory=list)  # the query words matched as words, not as a concept
 
     @property
     def pages(self) -> int:
@@ -209,7 +217,7 @@ def _units(
     """The units of the query (each must match), what the query was understood as, and its unmatched words."""
     query_words = words(request.q[:MAX_QUERY_LENGTH])[:MAX_WORDS]
     folded = [fold(w) for w in query_words]
-    matches = thesaurus.understand(query_words, builder.known, removed=request.noconcepts)
+    matches = thesaurus.understand(query_words, builder.known, removed=request.noconcepts) if request.thesaurus else []
     by_start: dict[int, Match] = {m.start: m for m in matches}
     units: list[tantivy.Query] = []
     understood: list[Understood] = []
@@ -234,7 +242,7 @@ def _units(
             units.append(unit)
             loose.append(query_words[i])
         i += 1
-    for iri in request.concepts:
+    for iri in request.concepts if request.thesaurus else ():
         if iri not in request.noconcepts and all(u.concept.iri != iri for u in understood):
             units.append(builder.concept(iri))
             understood.append(Understood(thesaurus.concepts[iri], "", False, True))
@@ -267,13 +275,13 @@ def search(index: SearchIndex, request: SearchRequest) -> SearchResult:
     units, understood, loose = _units(builder, thesaurus, request)
     filters = {k: v for k, v in request.filters.items() if v}
 
-    base = _combine(units, tantivy.Occur.Must)
+    base = _combine(units, tantivy.Occur.Must if request.match_all else tantivy.Occur.Should)
     if not units and request.q.strip():  # only stop words or punctuation: nothing to look for
         base = tantivy.Query.empty_query()
     facets = _cached_facets(index, builder, searcher, thesaurus, base, filters, request, relaxed=False)
     total = _total(facets, filters)
     relaxed = False
-    if total == 0 and len(units) > 1:
+    if total == 0 and len(units) > 1 and request.match_all:
         base = _combine(units, tantivy.Occur.Should)
         facets = _cached_facets(index, builder, searcher, thesaurus, base, filters, request, relaxed=True)
         total = _total(facets, filters)
@@ -289,7 +297,7 @@ def search(index: SearchIndex, request: SearchRequest) -> SearchResult:
     labels = [text for u in understood for text, _, kind in u.concept.labels if kind != "hidden"]
     highlighter = Highlighter.for_words(loose + [w for u in understood for w in words(u.words)], labels)
     hits = [_hit(searcher, score, address, request.lang, highlighter) for score, address in found.hits] if found else []
-    result = SearchResult(request, total, hits, facets, understood, relaxed)
+    result = SearchResult(request, total, hits, facets, understood, relaxed, loose=loose)
     if result.total == 0:
         result.spelling = _spelling(thesaurus, loose)
         seen = {u.concept.iri for u in understood}
@@ -321,6 +329,8 @@ def _cached_facets(
     key = (
         index.generation,
         request.q,
+        request.thesaurus,
+        request.match_all,
         relaxed,
         tuple(request.concepts),
         tuple(request.noconcepts),
@@ -369,6 +379,7 @@ def _hit(
         score=float(score),
         concepts=list(data.get("concepts", [])),  # type: ignore[call-overload]
         snippet_lang=text_lang,
+        descriptions=descriptions,
     )
 
 
@@ -513,17 +524,20 @@ class Completion:
         return t.get(lang) or t.get("da") or t.get("en") or t.get("") or next(iter(t.values()), self.iri)
 
 
-def suggest(index: SearchIndex, text: str, limit: int = 8) -> list[Completion]:
-    """Concepts and record titles that start with the text (or have a word that does), folded."""
+def suggest(index: SearchIndex, text: str, limit: int = 8, schemes: Collection[str] = ()) -> list[Completion]:
+    """Concepts and record titles that start with the text (or have a word that does), folded.
+    With `schemes` (slugs), only concepts of those schemes: what a concept picker offers."""
     text = text[:MAX_QUERY_LENGTH]
     folded = words(fold(text))
     if not folded:
         return []
-    searcher = index.searcher()
+    searcher = index.searcher()  # first: it also follows vocabulary edits into the thesaurus
     completions = [
         Completion("concept", s.concept.iri, s.concept.pref, s.matched, s.concept.scheme)
-        for s in index.thesaurus.suggest(text, limit=limit)
+        for s in index.thesaurus.suggest(text, limit=limit, schemes=schemes or None)
     ]
+    if schemes:
+        return completions
     room = max(3, limit - len(completions))
     if len(folded[-1]) < 2:
         return completions[:limit]

@@ -12,7 +12,7 @@ from __future__ import annotations
 import bisect
 import hashlib
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Collection, Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
 
@@ -56,7 +56,7 @@ class Concept:
     def label(self, lang: str) -> str:
         return self.pref.get(lang) or self.pref.get("da") or self.pref.get("en") or next(iter(self.pref.values()), "")
 
-    @property
+    @cached_property  # asked for every concept of every indexed record; the scheme never changes
     def facet(self) -> str | None:
         return next((f for f, schemes in CONCEPT_FACETS.items() if self.scheme in schemes), None)
 
@@ -259,9 +259,17 @@ class Thesaurus:
     @cached_property
     def _prefixes(self) -> tuple[list[str], list[tuple[int, int, str, str]]]:
         """Folded label texts from each word start, sorted; with (rank, length, label, concept) each."""
+        return self._prefix_table(None)
+
+    def _prefix_table(self, schemes: frozenset[str] | None) -> tuple[list[str], list[tuple[int, int, str, str]]]:
+        """The prefix table of all concepts, or of the concepts of some schemes (built once per set)."""
+        if schemes is not None:
+            cached = self._scheme_prefixes.get(schemes)
+            if cached is not None:
+                return cached
         entries: list[tuple[str, tuple[int, int, str, str]]] = []
         for c in self.concepts.values():
-            if c.deprecated:
+            if c.deprecated or (schemes is not None and c.scheme not in schemes):
                 continue
             for text, _lang, kind in c.labels:
                 folded = " ".join(words(fold(text)))
@@ -270,14 +278,48 @@ class Thesaurus:
                 for n, start in enumerate(starts):
                     entries.append((folded[start:], (rank + (2 if n else 0), len(folded), text, c.iri)))
         entries.sort(key=lambda e: e[0])
-        return [e[0] for e in entries], [e[1] for e in entries]
+        table = [e[0] for e in entries], [e[1] for e in entries]
+        if schemes is not None:
+            self._scheme_prefixes[schemes] = table
+        return table
 
-    def suggest(self, prefix: str, limit: int = 8, scan: int = 2000) -> list[Suggestion]:
-        """Concepts with a label (or a word of one) that starts with `prefix`, best first."""
+    @cached_property
+    def _scheme_prefixes(self) -> dict[frozenset[str], tuple[list[str], list[tuple[int, int, str, str]]]]:
+        return {}
+
+    @cached_property
+    def schemes(self) -> frozenset[str]:
+        """The slugs of the schemes the thesaurus holds concepts of."""
+        return frozenset(c.scheme for c in self.concepts.values())
+
+    def path(self, iri: str) -> list[Concept]:
+        """The concept and its broader concepts in its own scheme, from the top down: one line of the
+        hierarchy (with several broader concepts, the first in scheme order), e.g. Fysisk › Støj › Impulsstøj."""
+        found = self._paths.get(iri)
+        if found is None:
+            line: list[Concept] = []
+            concept = self.concepts.get(iri)
+            while concept is not None and concept not in line:
+                line.append(concept)
+                same_scheme = [self.concepts[b] for b in concept.broader if b in self.concepts]
+                same_scheme = [b for b in same_scheme if b.scheme == concept.scheme]
+                concept = self.ordered(same_scheme)[0] if same_scheme else None
+            found = self._paths[iri] = line[::-1]
+        return found
+
+    @cached_property
+    def _paths(self) -> dict[str, list[Concept]]:
+        return {}
+
+    def suggest(
+        self, prefix: str, limit: int = 8, scan: int = 2000, schemes: Collection[str] | None = None
+    ) -> list[Suggestion]:
+        """Concepts with a label (or a word of one) that starts with `prefix`, best first; with
+        `schemes`, only concepts of those schemes (by slug)."""
         wanted = " ".join(words(fold(prefix)))
         if not wanted:
             return []
-        keys, infos = self._prefixes
+        keys, infos = self._prefix_table(frozenset(schemes)) if schemes else self._prefixes
         start = bisect.bisect_left(keys, wanted)
         hits: list[tuple[int, int, str, str]] = []
         for i in range(start, min(len(keys), start + scan)):

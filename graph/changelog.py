@@ -1,0 +1,110 @@
+"""The change log: one ordered, durable log of every change to the public graph, kept in the store.
+
+Every write appends a `cs:ChangeSet` (the Talis changeset vocabulary) to the named graph
+`<base>changes`, in the SAME SPARQL update as the change itself, so the data and the log never
+disagree:
+- a thesaurus edit (graph.vocab_edit) logs who, when, why, the scheme (`dct:isPartOf`) and the
+  statements added and removed (reified);
+- a record write (graph.records) logs the record and what happened to it (`amv:action`: published,
+  replaced, withdrawn) — its content is the record's graph itself, and its versions are in the ledger.
+
+Changesets are numbered 1, 2, 3 … (`amv:sequence`) and named `<base>changes/{n}`; the newest number is
+kept in one statement, `<base>changes amv:head n`, so that appending costs one look-up however long
+the log is, and a follower (another app instance, the search index after a restart, a webhook
+worker) reads what happened after the sequence it has seen by naming the changesets it has not.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from pyoxigraph import Literal, NamedNode, Triple
+
+from graph.iris import RDF_TYPE, XSD, Iris
+from graph.sparql import Queries
+from graph.store import Store
+
+CS = "http://purl.org/vocab/changeset/schema#"
+#: How many changesets one follow step reads at most (a follower far behind catches up in steps).
+FOLLOW_BATCH = 2_000
+
+
+@dataclass(frozen=True)
+class ChangeEntry:
+    """What a follower needs to know about one changeset."""
+
+    sequence: int
+    subject: str
+    scheme: str | None  # set for thesaurus edits
+    action: str | None  # set for record writes
+
+
+class ChangeLog:
+    def __init__(self, store: Store, iris: Iris, queries: Queries) -> None:
+        self.store = store
+        self.iris = iris
+        self.queries = queries
+        self.graph = NamedNode(iris.base + "changes")
+        self._head = NamedNode(iris.amv + "head")
+        self._sequence = NamedNode(iris.amv + "sequence")
+
+    def changeset(self, sequence: int) -> NamedNode:
+        return NamedNode(f"{self.iris.base}changes/{sequence}")
+
+    def head(self) -> int:
+        """The number of the newest changeset (0 for an empty log). Logs written before the head
+        statement existed are counted once."""
+        rows = self.store.select(self.queries("change-log-head", graph=self.graph))
+        if rows and "head" in rows[0]:
+            return int(rows[0]["head"].value)
+        rows = self.store.select(self.queries("last-change", graph=self.graph))
+        value = rows[0].get("sequence") if rows else None
+        return int(value.value) if value is not None else 0
+
+    def advance(self, old: int, new: int) -> tuple[list[Triple], list[Triple]]:
+        """The statements to remove and to add (in the same update as the change) to move the head."""
+        removed = [Triple(self.graph, self._head, _integer(old))] if old else []
+        return removed, [Triple(self.graph, self._head, _integer(new))]
+
+    def header(self, sequence: int, subject: NamedNode, *, created: str, creator: str, reason: str) -> list[Triple]:
+        """The statements every changeset has."""
+        change = self.changeset(sequence)
+        return [
+            Triple(change, RDF_TYPE, NamedNode(CS + "ChangeSet")),
+            Triple(change, NamedNode(CS + "subjectOfChange"), subject),
+            Triple(change, NamedNode(CS + "createdDate"), Literal(created, datatype=NamedNode(XSD + "dateTime"))),
+            Triple(change, NamedNode(CS + "creatorName"), Literal(creator)),
+            Triple(change, NamedNode(CS + "changeReason"), Literal(reason or "")),
+            Triple(change, self._sequence, _integer(sequence)),
+        ]
+
+    def record_change(
+        self, sequence: int, record: NamedNode, action: str, *, created: str, creator: str, reason: str = ""
+    ) -> list[Triple]:
+        """The changeset of a record write."""
+        return [
+            *self.header(sequence, record, created=created, creator=creator, reason=reason),
+            Triple(self.changeset(sequence), NamedNode(self.iris.amv + "action"), Literal(action)),
+        ]
+
+    def entries(self, after: int, upto: int) -> list[ChangeEntry]:
+        """The changesets numbered after..upto (at most FOLLOW_BATCH of them), oldest first."""
+        last = min(upto, after + FOLLOW_BATCH)
+        if last <= after:
+            return []
+        names = [self.changeset(n) for n in range(after + 1, last + 1)]
+        rows = self.store.select(self.queries("change-log-entries", graph=self.graph, changes=names))
+        entries = [
+            ChangeEntry(
+                sequence=int(row["sequence"].value),
+                subject=row["subject"].value,
+                scheme=row["scheme"].value if "scheme" in row else None,
+                action=row["action"].value if "action" in row else None,
+            )
+            for row in rows
+        ]
+        return sorted(entries, key=lambda e: e.sequence)
+
+
+def _integer(value: int) -> Literal:
+    return Literal(str(value), datatype=NamedNode(XSD + "integer"))

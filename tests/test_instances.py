@@ -1,0 +1,109 @@
+"""Several app instances on one store: each keeps its own search index current by following the
+store's change log, so what is approved through one is found through the other within seconds."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from api.routes.submissions import EXAMPLE_ITEM
+from graph.accounts import Accounts, Role
+from graph.store_server import ManagedStoreServer, free_port
+from tests.conftest import make_settings
+
+FOLLOW_WITHIN = 2.0  # seconds: the issue's figure
+
+
+def start_instance(data_dir: Path, store_url: str, index_dir: Path, port: int) -> subprocess.Popen[bytes]:
+    env = {
+        **os.environ,
+        "AMV_DATA_DIR": str(data_dir),
+        "AMV_STORE_URL": store_url,
+        "AMV_INDEX_DIR": str(index_dir),
+    }
+    process = subprocess.Popen(
+        [sys.executable, "-m", "graph.cli", "serve", "--port", str(port)],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        assert process.poll() is None, "amv serve exited"
+        try:
+            if httpx.get(f"http://127.0.0.1:{port}/ready", timeout=5).status_code == 200:
+                return process
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.2)
+    process.kill()
+    raise AssertionError("the instance did not become ready")
+
+
+@pytest.fixture
+def two_instances(data_dir: Path) -> Iterator[tuple[str, str]]:
+    store = ManagedStoreServer(make_settings(data_dir))
+    url = store.start()
+    a_port, b_port = free_port(), free_port()
+    a = start_instance(data_dir, url, data_dir / "search-a", a_port)
+    b = start_instance(data_dir, url, data_dir / "search-b", b_port)
+    try:
+        yield f"http://127.0.0.1:{a_port}", f"http://127.0.0.1:{b_port}"
+    finally:
+        for process in (a, b):
+            process.terminate()
+            process.wait(timeout=30)
+        store.stop()
+
+
+def found_within(url: str, params: dict[str, str], iri: str, seconds: float) -> float | None:
+    started = time.monotonic()
+    while time.monotonic() - started < seconds:
+        hits = httpx.get(url, params=params, timeout=10).json()
+        items = hits.get("results") or hits.get("suggestions") or []
+        if any(iri in (item.get("iri"), item.get("label")) for item in items):
+            return time.monotonic() - started
+        time.sleep(0.05)
+    return None
+
+
+def test_a_record_approved_through_one_instance_is_searchable_through_the_other(
+    two_instances: tuple[str, str], data_dir: Path
+) -> None:
+    a, b = two_instances
+    token = Accounts(data_dir / "ledger.sqlite").create_token("instances", Role.editor)
+    auth = {"Authorization": f"Bearer {token}"}
+    title = "Fælles viden om støj i to instanser"
+    item = {**EXAMPLE_ITEM, "title": {"da": title}, "url": "https://example.org/to-instanser"}
+    created = httpx.post(f"{a}/api/submissions", json=item, headers=auth, timeout=30)
+    assert created.status_code == 201, created.text
+    iri = created.json()["iri"]
+    assert found_within(f"{b}/api/search", {"q": f'"{title}"'}, iri, 1.0) is None  # pending: invisible
+
+    approved = httpx.post(f"{a}/api/submissions/{created.json()['id']}/approve", headers=auth, timeout=30)
+    assert approved.status_code == 200, approved.text
+    took = found_within(f"{b}/api/search", {"q": f'"{title}"'}, iri, FOLLOW_WITHIN)
+    assert took is not None, f"not searchable through the other instance within {FOLLOW_WITHIN} s"
+    print(f"\nsearchable through instance B {took * 1000:.0f} ms after the approval through A")
+
+    # A thesaurus edit through B is understood by A's search (its thesaurus follows the log too).
+    concept = httpx.get(f"{b}/api/concepts/factors/5.1", headers=auth, timeout=10).json()
+    concept["altLabel"]["da"].append("tovejslarm")
+    edited = httpx.put(
+        f"{b}/api/concepts/factors/5.1", json={"concept": concept, "reason": "test"}, headers=auth, timeout=30
+    )
+    assert edited.status_code == 200, edited.text
+    deadline = time.monotonic() + FOLLOW_WITHIN + 1
+    while time.monotonic() < deadline:
+        understood = httpx.get(f"{a}/api/search", params={"q": "tovejslarm"}, timeout=10).json()["concepts"]
+        if understood:
+            break
+        time.sleep(0.1)
+    assert understood and understood[0]["key"] == "factors/5.1"
