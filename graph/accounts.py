@@ -82,6 +82,9 @@ class Principal:
     name: str
     role: Role
     kind: str = "token"  # token | user
+    #: The actor (organisation) they act for, when their account or token is linked to one: they
+    #: may then also revise that actor's records, and forms name it as publisher or organiser.
+    actor: str | None = None
 
     @property
     def agent(self) -> str:
@@ -129,16 +132,21 @@ class Accounts:
         self._db.execute("PRAGMA synchronous=FULL")
         self._db.execute("PRAGMA busy_timeout=10000")
         self._db.executescript(SCHEMA)
+        for table in ("users", "tokens"):  # accounts made before actors could be linked
+            columns = {row[1] for row in self._db.execute(f"PRAGMA table_info({table})")}
+            if "actor" not in columns:
+                self._db.execute(f"ALTER TABLE {table} ADD COLUMN actor TEXT")
 
-    def create_token(self, name: str, role: Role) -> str:
-        """Create a token and return it; this is the only time the secret is available."""
+    def create_token(self, name: str, role: Role, actor: str | None = None) -> str:
+        """Create a token and return it; this is the only time the secret is available. `actor`: the IRI
+        of the actor (organisation) the token acts for."""
         if not name.strip():
             raise ValueError("a token needs a name (who or what uses it)")
         token_id = secrets.token_hex(6)
         secret = secrets.token_urlsafe(32)
         self._db.execute(
-            "INSERT INTO tokens (id, name, role, hash, created) VALUES (?, ?, ?, ?, ?)",
-            (token_id, name.strip(), role.value, _hash(secret), now()),
+            "INSERT INTO tokens (id, name, role, hash, created, actor) VALUES (?, ?, ?, ?, ?, ?)",
+            (token_id, name.strip(), role.value, _hash(secret), now(), actor),
         )
         return f"amv_{token_id}_{secret}"
 
@@ -148,15 +156,15 @@ class Accounts:
         if prefix != "amv" or not token_id or not secret:
             return None
         row = self._db.execute(
-            "SELECT name, role, hash FROM tokens WHERE id = ? AND revoked IS NULL", (token_id,)
+            "SELECT name, role, hash, actor FROM tokens WHERE id = ? AND revoked IS NULL", (token_id,)
         ).fetchone()
         if row is None or not hmac.compare_digest(row[2], _hash(secret)):
             return None
-        return Principal(token_id, row[0], Role(row[1]))
+        return Principal(token_id, row[0], Role(row[1]), actor=row[3])
 
     # -- people ----------------------------------------------------------------------------
 
-    def add_user(self, email: str, name: str, role: Role, password: str) -> None:
+    def add_user(self, email: str, name: str, role: Role, password: str, actor: str | None = None) -> None:
         email = email.strip().lower()
         if not EMAIL.match(email):
             raise ValueError(f"not an e-mail address: {email!r}")
@@ -166,8 +174,8 @@ class Accounts:
             raise ValueError(f"the password must have at least {MIN_PASSWORD} characters")
         try:
             self._db.execute(
-                "INSERT INTO users (email, name, role, password, created) VALUES (?, ?, ?, ?, ?)",
-                (email, name.strip(), role.value, HASHER.hash(password), now()),
+                "INSERT INTO users (email, name, role, password, created, actor) VALUES (?, ?, ?, ?, ?, ?)",
+                (email, name.strip(), role.value, HASHER.hash(password), now(), actor),
             )
         except sqlite3.IntegrityError:
             raise ValueError(f"a user {email} exists already") from None
@@ -192,7 +200,7 @@ class Accounts:
                 wait = int(rows[0][0] + FAILURE_WINDOW - time.time()) + 1
                 raise LoginRefused("Too many failed logins; try again later.", retry_after=max(wait, 1))
         row = self._db.execute(
-            "SELECT name, role, password FROM users WHERE email = ? AND disabled IS NULL", (email,)
+            "SELECT name, role, password, actor FROM users WHERE email = ? AND disabled IS NULL", (email,)
         ).fetchone()
         stored = row[2] if row else HASHER.hash("timing equaliser")
         try:
@@ -213,17 +221,17 @@ class Accounts:
             "INSERT INTO sessions (id, email, csrf, expires) VALUES (?, ?, ?, ?)",
             (_hash(secret), email, csrf, time.time() + SESSION_SECONDS),
         )
-        return secret, Session(Principal(email, row[0], Role(row[1]), kind="user"), csrf)
+        return secret, Session(Principal(email, row[0], Role(row[1]), kind="user", actor=row[3]), csrf)
 
     def session(self, secret: str) -> Session | None:
         row = self._db.execute(
-            "SELECT s.email, s.csrf, u.name, u.role FROM sessions s JOIN users u ON u.email = s.email "
+            "SELECT s.email, s.csrf, u.name, u.role, u.actor FROM sessions s JOIN users u ON u.email = s.email "
             "WHERE s.id = ? AND s.expires > ? AND u.disabled IS NULL",
             (_hash(secret), time.time()),
         ).fetchone()
         if row is None:
             return None
-        return Session(Principal(row[0], row[2], Role(row[3]), kind="user"), row[1])
+        return Session(Principal(row[0], row[2], Role(row[3]), kind="user", actor=row[4]), row[1])
 
     def end_session(self, secret: str) -> None:
         self._db.execute("DELETE FROM sessions WHERE id = ?", (_hash(secret),))

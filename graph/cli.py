@@ -381,15 +381,30 @@ token_app = typer.Typer(help="API tokens for writes (shown once, stored hashed).
 app.add_typer(token_app, name="token")
 
 
+def _published_actor(services: Services, iri: str | None) -> str | None:
+    """The IRI of a published actor record, or ValueError."""
+    if iri is None:
+        return None
+    parsed = services.iris.parse_record(iri)
+    entry = services.ledger.get(iri)
+    if parsed is None or parsed[0].value != "actor" or entry is None or entry.status.value != "published":
+        raise ValueError(f"{iri} is not a published actor (see /actors)")
+    return iri
+
+
 @token_app.command("create")
 def token_create(
     role: Annotated[Role, typer.Option("--role", help="contributor, editor or admin.")],
     name: Annotated[str, typer.Option("--name", help="Who or what uses the token (shown in the history).")],
+    actor: Annotated[
+        str | None,
+        typer.Option("--actor", help="IRI of the actor (organisation) they act for."),
+    ] = None,
 ) -> None:
     """Create a token and print it (the only time it is shown)."""
     with _services() as services:
         try:
-            token = services.accounts.create_token(name, role)
+            token = services.accounts.create_token(name, role, _published_actor(services, actor))
         except ValueError as exc:
             console.print(f"[red]error:[/red] {escape(str(exc))}")
             raise typer.Exit(EXIT_REJECTED) from exc
@@ -431,12 +446,16 @@ def user_add(
     password_stdin: Annotated[
         bool, typer.Option("--password-stdin", help="Read the password from standard input (for scripts).")
     ] = False,
+    actor: Annotated[
+        str | None,
+        typer.Option("--actor", help="IRI of the actor (organisation) they act for."),
+    ] = None,
 ) -> None:
     """Add a person who can log in. The password is asked for (or read from stdin), never an argument."""
     password = sys.stdin.readline().rstrip("\n") if password_stdin else getpass.getpass("Password: ")
     with _services() as services:
         try:
-            services.accounts.add_user(email, name, role, password)
+            services.accounts.add_user(email, name, role, password, _published_actor(services, actor))
         except ValueError as exc:
             console.print(f"[red]error:[/red] {escape(str(exc))}")
             raise typer.Exit(EXIT_REJECTED) from exc

@@ -21,6 +21,7 @@ from graph.ledger import RecordStatus
 from graph.locks import write_lock
 from graph.records import Record, split_records
 from graph.services import Services
+from graph.sparql_guard import keywords
 from graph.store import QueryError
 from graph.validation import Violation
 
@@ -44,6 +45,13 @@ class WriteResult:
 
 
 def _operations(update: str) -> list[object]:
+    # SERVICE in an update's WHERE would make the store fetch from any address (LOAD is refused below).
+    if "SERVICE" in keywords(update):
+        raise WriteRefused(
+            403,
+            "SERVICE is not available in updates: it would make this server fetch from other servers. "
+            "Send the data in the request instead (Graph Store Protocol or INSERT DATA).",
+        )
     try:
         return list(translateUpdate(parseUpdate(update)).algebra)
     except Exception as exc:  # noqa: BLE001 - rdflib raises many kinds of parse errors
@@ -174,12 +182,10 @@ def _settle(
     emptied = [g for g in changed if not after[g]]
     filled = [g for g in changed if after[g]]
     for graph in changed:
-        entry = services.ledger.get(graph.value)
-        if entry is not None and entry.status not in (RecordStatus.published, RecordStatus.withdrawn):
+        if services.submissions.open_for(graph.value):
             raise WriteRefused(
                 409,
-                f"{graph.value} is a record that is {entry.status.value}, not published: "
-                "review it through the submission workflow instead.",
+                f"{graph.value} is a record waiting for review: decide it through the submission workflow instead.",
             )
     records: list[Record] = []
     problems: list[Violation] = []

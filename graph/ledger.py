@@ -2,7 +2,7 @@
 
 The quad store holds exactly the public dataset (ontology, schemes, published records), so nothing
 pending can leak through pages, search, dumps or SPARQL by construction. Everything about a record
-that is not public content lives here: its status (draft, pending, published, rejected, withdrawn),
+that is not public content lives here: its status (published or withdrawn),
 who submitted and approved it, where it came from, the submissions waiting for review (with their
 content), the tombstone of a withdrawn record, and the history of every change.
 """
@@ -70,10 +70,9 @@ CREATE TABLE IF NOT EXISTS import_keys (  -- bulk import: which record each impo
 
 
 class RecordStatus(StrEnum):
-    draft = "draft"
-    pending = "pending"
+    """A record's place in the public dataset; work waiting for review is in the submissions table."""
+
     published = "published"
-    rejected = "rejected"
     withdrawn = "withdrawn"
 
 

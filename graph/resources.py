@@ -49,7 +49,7 @@ def resolve(services: Services, iri: NamedNode) -> Resolution:
     parsed = iris.parse_record(iri)
     if parsed is not None:
         entry = services.ledger.get(iri.value)
-        if entry is None or entry.status not in (RecordStatus.published, RecordStatus.withdrawn):
+        if entry is None:  # never published (perhaps pending review): not public
             return Resolution(iri, Status.missing)
         if entry.status == RecordStatus.withdrawn:
             return Resolution(

@@ -384,12 +384,14 @@ class Submissions:
         client_key: str | None = None,
         may_revise: bool = False,
         allow_incomplete: bool = False,
+        actor: str | None = None,
     ) -> tuple[Submission, bool]:
         """Validate and queue a record; returns (submission, created). A repeated client key returns
         the first submission (created False) when the content is the same, and 409 when it differs.
 
         A submission for a published record proposes a new version (the published one stays until
-        approved); only the record's contributor may do so, or anyone with `may_revise` (editors).
+        approved); only the record's contributor may do so, someone acting for an `actor` the record belongs
+        to (its profile, publisher, creator, provider or organiser), or anyone with `may_revise` (editors).
         `allow_incomplete` queues a record that breaks the shapes (harvested leads an editor completes,
         graph/harvest): it cannot be approved until an edit makes it valid, since approval validates again."""
         content = record_content(record)
@@ -404,11 +406,16 @@ class Submissions:
             raise SubmissionRefused(
                 409, f"{record.iri.value} exists and is {entry.status.value}; it cannot be resubmitted."
             )
-        if entry is not None and not may_revise and entry.submitted_by != agent:
+        if (
+            entry is not None
+            and not may_revise
+            and entry.submitted_by != agent
+            and not self.belongs_to(record.iri, actor)
+        ):
             raise SubmissionRefused(
                 403,
-                f"{record.iri.value} was contributed by someone else; only its contributor or an editor "
-                "may propose a new version.",
+                f"{record.iri.value} belongs to another actor; only its contributor, someone acting for its "
+                "actor, or an editor may propose a new version.",
             )
         found = self.records.validate([record]).get(record.iri.value, [])
         errors = [_violation_json(v, self.iris) for v in found if v.is_violation]
@@ -512,6 +519,20 @@ class Submissions:
                 if within is not None:
                     within(db, accepted)
         return results
+
+    def open_for(self, iri: str) -> bool:
+        """Whether a submission for this record waits for review (pending or sent back)."""
+        row = self.records.ledger.db.execute(
+            "SELECT 1 FROM submissions WHERE iri = ? AND status IN (?, ?) LIMIT 1",
+            (iri, SubmissionStatus.pending.value, SubmissionStatus.changes_requested.value),
+        ).fetchone()
+        return row is not None
+
+    def belongs_to(self, record: NamedNode, actor: str | None) -> bool:
+        """Whether the published record is the actor's profile or names the actor as one of its makers."""
+        if not actor:
+            return False
+        return self.records.store.ask(self.records.queries("record-of-actor", record=record, actor=NamedNode(actor)))
 
     def possible_duplicates(self, record: Record) -> list[dict[str, Any]]:
         """Published records with the same web address or title: a warning, not a refusal."""

@@ -10,6 +10,8 @@ from rdflib.namespace import SKOS
 
 from graph.dataset import SAMPLE_DIR, VOCABULARY_DIR
 from graph.iris import mint_id
+from graph.records import split_records
+from graph.services import Services
 
 PREFIXES = """\
 @prefix amv: <https://w3id.org/arbejdsmiljoviden/ontology#> .
@@ -66,3 +68,10 @@ def ancestors(graph: rdflib.Graph, concept: rdflib.term.Node) -> set[str]:
             found.add(str(node))
             todo += list(graph.objects(node, SKOS.broader))
     return found
+
+
+def pending_submission(services: Services, record_iri: str) -> None:
+    """A problem with this IRI submitted for review (pending: not public anywhere)."""
+    records, problems = split_records(triples(problem_turtle(record_iri.rsplit("/", 1)[1])), services.iris)
+    assert not problems and len(records) == 1
+    services.submissions.submit(records[0], agent="token:test-contributor")

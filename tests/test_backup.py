@@ -130,6 +130,8 @@ def test_load_dataset_refuses_bad_input_and_changes_nothing(data_dir: Path, tmp_
         assert services.store.named_graphs() == []
         assert services.ledger.count_by_status() == {}
     # Into a store that already holds a deployment: refused.
-    with open_services(make_settings(data_dir), embedded_only=True) as services:
-        with pytest.raises(BackupError, match="not empty"):
-            load_dataset(services, broken, agent="test")
+    with (
+        open_services(make_settings(data_dir), embedded_only=True) as services,
+        pytest.raises(BackupError, match="not empty"),
+    ):
+        load_dataset(services, broken, agent="test")

@@ -12,6 +12,7 @@ from fastapi.testclient import TestClient
 from graph.accounts import Role
 from graph.iris import mint_id
 from tests.conftest import bearer as token
+from tests.records_util import pending_submission
 
 BASE = "https://w3id.org/arbejdsmiljoviden/"
 DCT = "http://purl.org/dc/terms/"
@@ -188,12 +189,9 @@ def test_delete_of_a_record_graph_withdraws_the_record(client: TestClient) -> No
 
 
 def test_pending_records_cannot_be_written_or_seen(client: TestClient) -> None:
-    from graph.ledger import LedgerEntry, RecordStatus, now
-
     services = client.app.state.services  # type: ignore[attr-defined]
     iri = f"{BASE}id/problem/p3nd1ngx"
-    with services.ledger.transaction() as db:
-        services.ledger.upsert(db, LedgerEntry(iri, "problem", RecordStatus.pending, "Hemmelig", now(), now()))
+    pending_submission(services, iri)
     assert client.get("/rdf-graph-store", params={"graph": iri}).status_code == 404
     body = f'<{iri}> <{DCT}title> "x"@da .'.encode()
     response = client.put(

@@ -16,6 +16,7 @@ from rdflib.compare import isomorphic
 from api.app import create_app
 from graph.services import Services
 from tests.conftest import make_settings
+from tests.records_util import pending_submission
 
 BASE = "https://w3id.org/arbejdsmiljoviden/"
 BROWSER_ACCEPT = "text/html,application/xhtml+xml,application/xml;q=0.9,image/avif,*/*;q=0.8"
@@ -188,11 +189,8 @@ def test_unknown_iri_is_404_with_a_search_box(client: TestClient) -> None:
 
 
 def test_a_pending_record_is_not_public(client: TestClient, services: Services) -> None:
-    from graph.ledger import LedgerEntry, RecordStatus, now
-
     iri = BASE + "id/problem/p3nd1ngx"
-    with services.ledger.transaction() as db:
-        services.ledger.upsert(db, LedgerEntry(iri, "problem", RecordStatus.pending, "Hemmelig", now(), now()))
+    pending_submission(services, iri)
     assert client.get(path_of(iri)).status_code == 404
 
 

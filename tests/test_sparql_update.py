@@ -7,6 +7,7 @@ from fastapi.testclient import TestClient
 
 from graph.accounts import Role
 from tests.conftest import bearer as token
+from tests.records_util import pending_submission
 
 DCT = "http://purl.org/dc/terms/"
 AMV = "https://w3id.org/arbejdsmiljoviden/ontology#"
@@ -100,12 +101,9 @@ def test_dropping_a_record_graph_withdraws_the_record(client: TestClient) -> Non
 
 
 def test_pending_record_graphs_cannot_be_written(client: TestClient) -> None:
-    from graph.ledger import LedgerEntry, RecordStatus, now
-
     services = client.app.state.services  # type: ignore[attr-defined]
     iri = "https://w3id.org/arbejdsmiljoviden/id/problem/p3nd1ngx"
-    with services.ledger.transaction() as db:
-        services.ledger.upsert(db, LedgerEntry(iri, "problem", RecordStatus.pending, "Hemmelig", now(), now()))
+    pending_submission(services, iri)
     update = f'INSERT DATA {{ GRAPH <{iri}> {{ <{iri}> <{DCT}title> "x"@da }} }}'
     response = client.post("/sparql/update", data={"update": update}, headers=token(client, Role.editor))
     assert response.status_code == 409

@@ -61,6 +61,9 @@ def _changes_json(changes: ChangeSet) -> dict[str, Any]:
 
 
 async def _body(request: Request) -> dict[str, Any]:
+    media = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if media and media != "application/json" and not media.endswith("+json"):
+        raise EditRefused(415, f"Send the JSON object as application/json, not {media}.")
     try:
         data = json.loads(await request.body())
     except (ValueError, RecursionError):
@@ -158,6 +161,9 @@ async def create_concept(request: Request, scheme: str) -> Response:
 async def deprecate(request: Request, scheme: str, code: str) -> Response:
     async def work(principal: Any, thesaurus: Thesaurus) -> Response:
         body = await _body(request)
+        unknown = sorted(set(body) - {"replacedBy", "reason"})
+        if unknown:  # a misspelt "replacedBy" must not deprecate the concept without its replacement
+            raise EditRefused(422, f"Unknown fields: {', '.join(unknown)}; send replacedBy and reason.")
         concept, scheme_iri = _concept(request, scheme, code)
         replacement = _resolve(request, scheme_iri, body["replacedBy"]) if body.get("replacedBy") else None
         changes = await asyncio.to_thread(

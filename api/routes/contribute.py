@@ -66,6 +66,10 @@ async def _signed_form(request: Request, role: Role) -> tuple[dict[str, list[str
     return values, principal
 
 
+#: The form field that names the actor behind a record of each kind (filled in from the account).
+ACTOR_FIELDS = {RecordKind.item: "publisher", RecordKind.solution: "offeredBy", RecordKind.event: "organizers"}
+
+
 def _kind(value: str) -> RecordKind | None:
     return RecordKind(value) if value in RecordKind.__members__ else None
 
@@ -139,9 +143,12 @@ def form(request: Request, kind_name: str) -> Response:
     kind = _kind(kind_name)
     if kind is None:
         return render(request, "notfound.html", {}, status_code=404)
-    if current_session(request) is None:
+    session = current_session(request)
+    if session is None:
         return _login_redirect(request)
-    return _form_page(request, kind, {}, {}, [])
+    # Someone acting for an actor reports on its behalf: name it where the record asks who is behind it.
+    actor, field = session.principal.actor, ACTOR_FIELDS.get(kind)
+    return _form_page(request, kind, {field: [actor]} if actor and field else {}, {}, [])
 
 
 @router.post("/submit/{kind_name}")
@@ -160,7 +167,10 @@ async def submit(request: Request, kind_name: str) -> Response:
     try:
         record = record_from_json(json_from_form(kind, values), services.iris)
         submission, _ = services.submissions.submit(
-            record, agent=principal.agent, may_revise=principal.role.at_least(Role.editor)
+            record,
+            agent=principal.agent,
+            may_revise=principal.role.at_least(Role.editor),
+            actor=principal.actor,
         )
     except SubmissionRefused as exc:
         errors, general = _refusal_messages(exc, lang)

@@ -175,6 +175,7 @@ async def submit(request: Request) -> Response:
             agent=principal.agent,
             client_key=key,
             may_revise=principal.role.at_least(Role.editor),
+            actor=principal.actor,
         )
         warnings = await asyncio.to_thread(services.submissions.possible_duplicates, record)
     except SubmissionRefused as exc:
