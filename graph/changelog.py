@@ -5,8 +5,9 @@ Every write appends a `cs:ChangeSet` (the Talis changeset vocabulary) to the nam
 disagree:
 - a thesaurus edit (graph.vocab_edit) logs who, when, why, the scheme (`dct:isPartOf`) and the
   statements added and removed (reified);
-- a record write (graph.records) logs the record and what happened to it (`amv:action`: published,
-  replaced, withdrawn) — its content is the record's graph itself, and its versions are in the ledger.
+- a record write (graph.records) logs the records it changed and what happened to them (`amv:action`:
+  created, replaced, withdrawn, or batch for a bulk write of several kinds) — their content is the records'
+  graphs themselves, and their versions are in the ledger.
 
 Changesets are numbered 1, 2, 3 … (`amv:sequence`) and named `<base>changes/{n}`; the newest number is
 kept in one statement, `<base>changes amv:head n`, so that appending costs one look-up however long
@@ -79,12 +80,16 @@ class ChangeLog:
         ]
 
     def record_change(
-        self, sequence: int, record: NamedNode, action: str, *, created: str, creator: str, reason: str = ""
+        self, sequence: int, records: list[NamedNode], action: str, *, created: str, creator: str, reason: str = ""
     ) -> list[Triple]:
-        """The changeset of a record write."""
+        """The changeset of a record write: one per write, naming each record it changed (a bulk import
+        is one changeset with many subjects)."""
+        change = self.changeset(sequence)
+        header = self.header(sequence, records[0], created=created, creator=creator, reason=reason)
         return [
-            *self.header(sequence, record, created=created, creator=creator, reason=reason),
-            Triple(self.changeset(sequence), NamedNode(self.iris.amv + "action"), Literal(action)),
+            *header,
+            *(Triple(change, NamedNode(CS + "subjectOfChange"), record) for record in records[1:]),
+            Triple(change, NamedNode(self.iris.amv + "action"), Literal(action)),
         ]
 
     def entries(self, after: int, upto: int) -> list[ChangeEntry]:

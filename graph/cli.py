@@ -162,6 +162,27 @@ def _load_dataset(files: list[Path]) -> None:
 
 
 @app.command()
+def upgrade() -> None:
+    """Bring AMV_DATA_DIR to this release's layout (graph/layout.py), step by step, and say what was done.
+    Run it after installing a new release; opening the data directory does the same silently."""
+    from graph.iris import Iris
+    from graph.layout import CURRENT, LayoutError, read_version
+    from graph.layout import upgrade as upgrade_layout
+    from graph.locks import write_lock
+    from graph.store import open_store
+
+    settings = Settings.from_env()
+    try:
+        before = read_version(settings.data_dir)
+        with open_store(settings) as store, write_lock(settings.data_dir):
+            done = upgrade_layout(settings.data_dir, store, Iris(settings.base_uri), report=out.print)
+    except (LayoutError, StoreError) as exc:
+        console.print(f"[red]error:[/red] {escape(str(exc))}")
+        raise typer.Exit(EXIT_STORE) from exc
+    out.print(f"layout {before} → {CURRENT}: {len(done)} step(s)" if done else f"layout {CURRENT}: up to date")
+
+
+@app.command()
 def dump(
     output: Annotated[Path | None, typer.Argument(help="N-Quads file to write (default: stdout).")] = None,
 ) -> None:

@@ -439,7 +439,8 @@ class Records:
         agent: str,
         reason: str,
     ) -> None:
-        """Write record graphs (None: remove the graph) with one changeset each in the change log, and
+        """Write record graphs (None: remove the graph) with their changeset in the change log (one for the
+        write, naming every record of a batch), and
         their ledger change, as one unit that survives `kill -9` at any moment (graph.undo_log): the undo
         of the store change is noted first, the store is changed, and the ledger change commits together
         with the removal of the note — the moment the write is acknowledged."""
@@ -447,13 +448,17 @@ class Records:
             existing = [g for g in graphs if self.ledger_has_graph(g)]
             before = {g: self.store.graph_triples(g) for g in existing}
             head = self.changelog.head()
-            timestamp = now()
-            log: list[Triple] = []
-            for number, graph in enumerate(graphs, start=head + 1):
-                log += self.changelog.record_change(
-                    number, graph, actions[graph], created=timestamp, creator=agent, reason=reason
-                )
-            old_head, new_head = self.changelog.advance(head, head + len(graphs))
+            sequence = head + 1
+            kinds = set(actions.values())
+            log = self.changelog.record_change(
+                sequence,
+                list(graphs),
+                kinds.pop() if len(kinds) == 1 else "batch",
+                created=now(),
+                creator=agent,
+                reason=reason,
+            )
+            old_head, new_head = self.changelog.advance(head, sequence)
             log_update = insert_data({self.changelog.graph: log + new_head})
             if old_head:
                 log_update = delete_data({self.changelog.graph: old_head}) + " ;\n" + log_update
@@ -461,7 +466,9 @@ class Records:
             restored = {g: triples for g, triples in before.items() if triples}
             if restored:
                 undo.append(insert_data(restored))
-            undo.append(delete_data({self.changelog.graph: log + new_head}))
+            change = self.changelog.changeset(sequence)
+            undo.append(f"DELETE WHERE {{ GRAPH {self.changelog.graph} {{ {change} ?p ?o }} }}")
+            undo.append(delete_data({self.changelog.graph: new_head}))
             if old_head:
                 undo.append(insert_data({self.changelog.graph: old_head}))
             note = self.undo_log.begin(" ;\n".join(undo))
@@ -480,7 +487,7 @@ class Records:
                 with self.ledger.transaction() as db:
                     in_ledger(db)
                     self.undo_log.finish(db, note)
-                self.last_change = (head + 1, head + len(graphs))
+                self.last_change = (sequence, sequence)
             except BaseException:
                 self.undo_log.cancel(note, self.store)  # the ledger refused: take the store change back
                 raise

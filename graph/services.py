@@ -12,8 +12,10 @@ from graph.config import Settings
 from graph.curation import Curation
 from graph.harvest.sources import HarvestSources
 from graph.iris import Iris
+from graph.layout import upgrade as upgrade_layout
 from graph.ledger import Ledger
 from graph.links import LinkStatuses
+from graph.locks import write_lock
 from graph.records import Records
 from graph.search.index import SearchIndex
 from graph.sparql import Queries
@@ -45,6 +47,8 @@ class Services:
         self.iris = Iris(self.settings.base_uri)
         self.queries = Queries(self.iris)
         self.validator = Validator(self.iris)
+        with write_lock(self.settings.data_dir):  # an older data directory is brought up to date first
+            upgrade_layout(self.settings.data_dir, self.store, self.iris)
         self.records = Records(self.store, self.ledger, self.iris, self.validator, lock_dir=self.settings.data_dir)
         self.records.recover()  # a write cut short by a crash is taken back before anything reads
         self.search = SearchIndex.attach(self)  # listens to record changes to keep the search index current
