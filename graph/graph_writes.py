@@ -161,11 +161,18 @@ def apply_update(
         after = {g: services.store.graph_triples(g) for g in record_graphs}
         changed = [g for g in record_graphs if set(before[g]) != set(after[g])]
         try:
-            return _settle(services, changed, after, agent=agent, source=source)
+            result = _settle(services, changed, after, agent=agent, source=source)
         except WriteRefused:
             for graph in changed:
                 services.store.replace_graph(graph, before[graph])
             raise
+        # Record graphs were logged by their publication; other graphs (schemes, the ontology) get a
+        # changeset of their own, so that followers of the change log (other instances' search indexes and
+        # cached pages) see the write too.
+        others = [services.iris.base] if targets == ALL else sorted(t for t in targets if not iris.parse_record(t))
+        if others:
+            services.records.log_change([NamedNode(g) for g in others], "sparql-update", agent=agent, reason=source)
+        return result
 
 
 def _settle(

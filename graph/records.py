@@ -492,6 +492,18 @@ class Records:
                 self.undo_log.cancel(note, self.store)  # the ledger refused: take the store change back
                 raise
 
+    def log_change(self, subjects: list[NamedNode], action: str, *, agent: str, reason: str) -> None:
+        """Append a changeset about graphs that are not records (a SPARQL or Graph Store write to a scheme
+        or the ontology); each subject counts as part of itself, so followers read the thesaurus again."""
+        with self._lock():
+            head = self.changelog.head()
+            log = self.changelog.record_change(head + 1, subjects, action, created=now(), creator=agent, reason=reason)
+            change = self.changelog.changeset(head + 1)
+            log += [Triple(change, NamedNode(DCT + "isPartOf"), subject) for subject in subjects]
+            old_head, new_head = self.changelog.advance(head, head + 1)
+            parts = [delete_data({self.changelog.graph: old_head})] if old_head else []
+            self.store.update(" ;\n".join([*parts, insert_data({self.changelog.graph: log + new_head})]))
+
     def ledger_has_graph(self, graph: NamedNode) -> bool:
         """Whether the store may hold a graph for this record now (it is or was published)."""
         entry = self.ledger.get(graph.value)

@@ -22,6 +22,7 @@ from graph.sparql import Queries
 from graph.store import Store, open_store
 from graph.submissions import Submissions
 from graph.validation import Validator
+from graph.view_cache import ViewCache
 from graph.webhooks import Webhooks
 
 
@@ -36,6 +37,7 @@ class Services:
     validator: Validator = field(init=False)
     records: Records = field(init=False)
     search: SearchIndex = field(init=False)
+    views: ViewCache = field(init=False)
     submissions: Submissions = field(init=False)
     links: LinkStatuses = field(init=False)
     webhooks: Webhooks = field(init=False)
@@ -51,6 +53,7 @@ class Services:
             upgrade_layout(self.settings.data_dir, self.store, self.iris)
         self.records = Records(self.store, self.ledger, self.iris, self.validator, lock_dir=self.settings.data_dir)
         self.records.recover()  # a write cut short by a crash is taken back before anything reads
+        self.views = ViewCache(self)  # whole-dataset view models, until the data changes (graph/view_cache.py)
         self.search = SearchIndex.attach(self)  # listens to record changes to keep the search index current
         self.submissions = Submissions(self.records)
         self.links = LinkStatuses(self.settings.ledger_path)  # what the link checker found (graph/links.py)

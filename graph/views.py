@@ -248,17 +248,13 @@ def concept_page(site: Site, resolution: Resolution, triples: Sequence[Triple]) 
     ]
     breadcrumbs = [b for b in breadcrumbs if b]
 
-    tagged_rows = services.store.select(services.queries("tagged-records", concept=iri))
-    by_kind: dict[RecordKind, list[tuple[str, str]]] = defaultdict(list)
-    for row in tagged_rows:
-        kind = site.kind_of_class(row["class"].value)
-        if kind:
-            by_kind[kind].append((row.get("modified", Literal("")).value, row["record"].value))
-    newest = {kind: [r for _, r in sorted(set(by_kind.get(kind, [])), reverse=True)] for kind in RecordKind}
-    names = site.names([r for records in newest.values() for r in records[:TAGGED_LIMIT]])
+    # Counts and the newest records per kind come from the search index (see DESIGN.md: SPARQL would walk
+    # every tagged record of a busy concept).
+    tagged = services.search.tagged(iri.value, [kind.value for kind in RecordKind], TAGGED_LIMIT)
+    names = site.names([r for _, records in tagged.values() for r in records])
     groups = [
-        TaggedGroup(kind, len(records), [site.ref(r, names.get(r, {})) for r in records[:TAGGED_LIMIT]])
-        for kind, records in newest.items()
+        TaggedGroup(kind, tagged[kind.value][0], [site.ref(r, names.get(r, {})) for r in tagged[kind.value][1]])
+        for kind in RecordKind
     ]
 
     skip = {SKOS + p for p in ("prefLabel", "broader", "narrower", "related", "inScheme", "topConceptOf")}

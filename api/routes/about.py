@@ -50,7 +50,10 @@ def _matches(request: Request, etag: str) -> bool:
 def about(request: Request) -> Response:
     services = request.app.state.services
     lang = request_language(request)
-    page = about_page(services, date.today(), sparql_endpoint=sparql_available(request))
+    endpoint = sparql_available(request)
+    page = request.app.state.services.views.get(
+        ("about", date.today(), endpoint), lambda: about_page(services, date.today(), sparql_endpoint=endpoint)
+    )
     origin = str(request.base_url).rstrip("/")
     return render(
         request,

@@ -31,7 +31,7 @@ JSON = Representation("json", "application/json", ".json")
 @router.get("/coverage")
 def coverage_page(request: Request) -> Response:
     lang = request_language(request)
-    cov = coverage(Site(request.app.state.services))
+    cov = request.app.state.services.views.get("coverage", lambda: coverage(Site(request.app.state.services)))
     url = str(request.url_for("coverage_page"))
     return render(
         request,
@@ -55,7 +55,7 @@ def coverage_page(request: Request) -> Response:
 
 @router.get("/coverage.json")
 def coverage_json(request: Request) -> JSONResponse:
-    cov = coverage(Site(request.app.state.services))
+    cov = request.app.state.services.views.get("coverage", lambda: coverage(Site(request.app.state.services)))
     return JSONResponse(coverage_data(cov), headers={"Access-Control-Allow-Origin": "*"})
 
 

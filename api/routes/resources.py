@@ -159,7 +159,10 @@ def resource_response(request: Request, raw_path: str) -> Response:
     }
     assert resolution.kind is not None
     build, template, to_schema_org = builders[resolution.kind]
-    page = build(site, resolution, triples)
+    if resolution.kind in (ResourceKind.scheme, ResourceKind.ontology):  # whole trees: kept until the data changes
+        page = services.views.get((resolution.kind, iri.value), lambda: build(site, resolution, triples))
+    else:
+        page = build(site, resolution, triples)
     context = {
         "iri": iri.value,
         "path": path,

@@ -475,6 +475,25 @@ class SearchIndex:
         assert self._index is not None
         return self._index.searcher()
 
+    def tagged(self, concept: str, kinds: Sequence[str], limit: int) -> dict[str, tuple[int, list[str]]]:
+        """Per record kind: how many published records are tagged with the concept, a narrower one or one
+        merged into it, and the IRIs of the newest `limit` of them. From the index, where every record is
+        indexed with its concepts and their ancestors: a busy concept costs what a quiet one does."""
+        searcher = self.searcher()
+        tag = tantivy.Query.term_query(self.schema, "concepts", concept)
+        found: dict[str, tuple[int, list[str]]] = {}
+        for kind in kinds:
+            query = tantivy.Query.boolean_query(
+                [
+                    (tantivy.Occur.Must, tag),
+                    (tantivy.Occur.Must, tantivy.Query.term_query(self.schema, "kind", kind)),
+                ]
+            )
+            result = searcher.search(query, limit, count=True, order_by_field="date")
+            iris = [str(searcher.doc(address).get_first("iri")) for _, address in result.hits]
+            found[kind] = (result.count or 0, iris)
+        return found
+
     def count(self) -> int:
         index = self._index or self._open_current()
         return index.searcher().num_docs if index is not None else 0

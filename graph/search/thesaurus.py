@@ -18,7 +18,7 @@ from functools import cached_property
 
 from pyoxigraph import Literal
 
-from graph.iris import OWL, SKOS, Iris
+from graph.iris import DCT, OWL, SKOS, Iris
 from graph.search.analysis import DANISH_STOP_WORDS, GRAM, edit_distance, fold, stem, within_one_edit, words
 from graph.store import Store
 from graph.text import danish_sort_key
@@ -52,6 +52,7 @@ class Concept:
     broader: set[str] = field(default_factory=set)
     narrower: set[str] = field(default_factory=set)
     deprecated: bool = False
+    replaced_by: set[str] = field(default_factory=set)  # dct:isReplacedBy (a merge or a deprecation)
 
     def label(self, lang: str) -> str:
         return self.pref.get(lang) or self.pref.get("da") or self.pref.get("en") or next(iter(self.pref.values()), "")
@@ -143,19 +144,22 @@ class Thesaurus:
                 c.notation = value
             elif prop == OWL + "deprecated":
                 c.deprecated = value in ("true", "1")
+            elif prop == DCT + "isReplacedBy":
+                c.replaced_by.add(value)
         return cls(concepts, digest.hexdigest())
 
     # -- the hierarchy -------------------------------------------------------------------------
 
     def ancestors(self, iri: str) -> frozenset[str]:
-        """The concept and all its broader concepts (skos:broader*)."""
+        """The concept and all its broader concepts (skos:broader*), and the concepts that replace it (a
+        record tagged with a merged concept counts under the concept it was merged into) with theirs."""
         found = self._ancestors.get(iri)
         if found is None:
             seen = {iri}
             frontier = [iri]
             while frontier:
                 concept = self.concepts.get(frontier.pop())
-                for b in concept.broader if concept else ():
+                for b in (concept.broader | concept.replaced_by) if concept else ():
                     if b not in seen:
                         seen.add(b)
                         frontier.append(b)
