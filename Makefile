@@ -6,7 +6,7 @@ SIZE   ?=
 HOST   ?= 127.0.0.1
 PORT   ?= 8000
 
-.PHONY: install serve test bench lint vocabularies static clean
+.PHONY: install serve test bench lint vocabularies static clean soak
 
 # Install into .venv when pyproject.toml changed since the last install.
 $(VENV)/.installed: pyproject.toml
@@ -30,6 +30,13 @@ test: install
 ##        SIZE=10k|100k|1m runs only the scale suite (bench/scale.py) at that size
 bench: install
 	$(BIN)/python -m bench $(if $(SIZE),--size $(SIZE))
+
+## soak: the real server under wrk load for 60 s with writes and a slow query (figures, p99 < 250 ms), then the
+## full bad-input sweep and a longer schemathesis run; needs the Debian package wrk (not part of `make test`)
+soak: install
+	@command -v wrk >/dev/null || { echo "make soak needs wrk, the HTTP load generator: apt-get install wrk"; exit 2; }
+	$(BIN)/python -m bench.soak --seconds 60
+	AMV_FULL_SWEEP=1 AMV_SCHEMATHESIS_EXAMPLES=50 $(BIN)/python -m pytest -q -rP tests/test_bad_input.py tests/test_schemathesis.py
 
 ## lint: ruff
 lint: install

@@ -9,7 +9,9 @@ from __future__ import annotations
 import hmac
 
 from fastapi import Request
+from fastapi.responses import JSONResponse
 
+from api.errors import json_error
 from graph.accounts import Principal, Role, Session
 from graph.ratelimit import Limit, RateLimited, RateLimiter
 
@@ -61,6 +63,14 @@ def require_role(request: Request, role: Role, *, allow_session: bool = False) -
     if request.method not in READ_METHODS:
         _count_write(request, principal)
     return principal
+
+
+def require_role_json(request: Request, role: Role) -> Principal | JSONResponse:
+    """`require_role` for the machine APIs: the caller, or the JSON error to answer with (401 or 403)."""
+    try:
+        return require_role(request, role)
+    except AuthError as exc:
+        return json_error(exc.status, exc.message, headers=exc.headers)
 
 
 def _count_write(request: Request, principal: Principal) -> None:

@@ -220,12 +220,14 @@ def oxigraph_serve(store_dir: Path) -> Iterator[tuple[str, PeakMemory]]:
 # --- 2. pages, search, suggest ----------------------------------------------------------------------
 
 
-def latency(client: httpx.Client, paths: Callable[[int], str], runs: int) -> tuple[float, float]:
-    """(p50, p99) in ms of `runs` sequential requests (after a few unmeasured ones); a page far over its
-    target stops after PAGE_BUDGET seconds of requests (at least 20), so that the suite stays bounded."""
+def latency(client: httpx.Client, paths: Callable[[int], str], runs: int) -> dict[str, float]:
+    """p50 and p99 in ms of `runs` sequential requests (after a few unmeasured ones), and how many failed
+    (any answer but 200: a page whose store query runs into the store's time limit answers 500). A page
+    far over its target stops after PAGE_BUDGET seconds of requests (at least 20): the suite stays bounded."""
     for n in range(3):
         client.get(paths(n))
     samples: list[float] = []
+    failed = 0
     started = time.monotonic()
     for n in range(runs):
         if n >= 20 and time.monotonic() - started > PAGE_BUDGET:
@@ -234,11 +236,12 @@ def latency(client: httpx.Client, paths: Callable[[int], str], runs: int) -> tup
         start = time.perf_counter()
         response = client.get(path)
         samples.append((time.perf_counter() - start) * 1000)
-        assert response.status_code == 200, (path, response.status_code, response.text[:300])
-    return summary(samples)
+        failed += response.status_code != 200
+    p50, p99 = summary(samples)
+    return {"p50": p50, "p99": p99, "requests": len(samples), "failed": failed}
 
 
-def page_figures(url: str, generator: Generator, runs: int) -> dict[str, tuple[float, float]]:
+def page_figures(url: str, generator: Generator, runs: int) -> dict[str, dict[str, float]]:
     rng = random.Random(5)
     busy = generator.busiest("factors").split("/vocab/", 1)[1]
     factors = [c.split("/vocab/", 1)[1] for c in generator._ranked["factors"][:30]]
@@ -409,7 +412,7 @@ def run(size_name: str, runs: int, workers: int, keep: bool = False) -> dict[str
         )
         with amv_serve(data_dir, workers) as (url, memory):
             pages = page_figures(url, generator, runs)
-            result["latency_ms"] = {name: {"p50": p50, "p99": p99} for name, (p50, p99) in pages.items()}
+            result["latency_ms"] = pages
             print("pages measured; SPARQL load test …", flush=True)
             with oxigraph_serve(copy) as (oxigraph_url, oxigraph_memory):
                 result["sparql"] = sparql_figures(url, oxigraph_url, generator)
@@ -452,7 +455,8 @@ def table(result: dict[str, Any]) -> str:
         "| figure | measured | target |",
         "|---|---|---|",
         f"| validated import (publish_many: validated + stored + ledger + indexed) | {imp['records_per_s']:,.0f} "
-        f"records/s ({imp['seconds']:.0f} s, {imp['cpu_seconds']:.0f} s CPU) | ≥ 1,000 |",
+        f"records/s ({imp['seconds']:.0f} s; {imp['records'] / imp['cpu_seconds']:,.0f} records per CPU second) "
+        "| ≥ 1,000 |",
         f"| raw pyoxigraph `bulk_load` of the same quads | {imp['raw_records_per_s']:,.0f} records/s "
         f"({imp['raw_seconds']:.1f} s); import = {imp['ratio_to_raw']:.2f}× raw | |",
     ]
@@ -462,7 +466,8 @@ def table(result: dict[str, Any]) -> str:
             if name == "/api/suggest"
             else ("p50 < 50 ms" if name.startswith("/api/search") else "p50 < 50, p99 < 250 ms")
         )
-        lines.append(f"| {name}, p50 / p99 | {figure['p50']:.1f} / {figure['p99']:.1f} ms | {target} |")
+        failed = f" ({figure['failed']:.0f} of {figure['requests']:.0f} failed)" if figure.get("failed") else ""
+        lines.append(f"| {name}, p50 / p99 | {figure['p50']:,.1f} / {figure['p99']:,.1f} ms{failed} | {target} |")
     for name, s in result["sparql"].items():
         lines.append(
             f"| `/sparql` vs `oxigraph serve`, {name}, {CONNECTIONS} connections | {s['ours_rps']:,.0f} vs "

@@ -28,6 +28,7 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
 from graph.ledger import now
+from graph.sqlite import open_connection
 
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 MIN_PASSWORD = 12
@@ -126,11 +127,7 @@ def _hash(secret: str) -> str:
 
 class Accounts:
     def __init__(self, path: Path) -> None:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        self._db = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
-        self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.execute("PRAGMA synchronous=FULL")
-        self._db.execute("PRAGMA busy_timeout=10000")
+        self._db = open_connection(path, synchronous="FULL")
         self._db.executescript(SCHEMA)
         for table in ("users", "tokens"):  # accounts made before actors could be linked
             columns = {row[1] for row in self._db.execute(f"PRAGMA table_info({table})")}

@@ -45,9 +45,10 @@ from graph.facets import first_text, iris, record_facts, texts
 from graph.feeds import ACTOR, ItemScope, parse_item_scope
 from graph.iris import DCT
 from graph.ledger import now
-from graph.mail import Mail, MailConnection, Mailer, MailError, render
-from graph.ratelimit import Limit, RateLimiter, connect
+from graph.mail import Mail, MailConnection, Mailer, MailError, render, translator
+from graph.ratelimit import Limit, RateLimiter
 from graph.services import Services
+from graph.sqlite import connect, ensure_schema, transaction
 from graph.views import Ref, Site, pick
 
 log = logging.getLogger(__name__)
@@ -100,8 +101,6 @@ CREATE TABLE IF NOT EXISTS alert_meta (
     value TEXT NOT NULL
 );
 """
-
-_ready: set[str] = set()
 
 
 class Frequency(StrEnum):
@@ -246,11 +245,7 @@ MAIL_TEXT: dict[str, dict[str, str]] = {
 
 
 def mail_translator(lang: str):  # noqa: ANN201 - a plain callable for templates
-    def t(key: str, **values: object) -> str:
-        text = MAIL_TEXT[key].get(lang) or MAIL_TEXT[key]["da"]
-        return text.format(**values) if values else text
-
-    return t
+    return translator(MAIL_TEXT, lang)
 
 
 class Alerts:
@@ -261,11 +256,7 @@ class Alerts:
         self.settings = services.settings
         self.path = services.settings.ledger_path
         self.mailer = mailer or Mailer(services.settings)
-        key = str(self.path)
-        if key not in _ready:
-            with connect(self.path) as db:
-                db.executescript(SCHEMA)
-            _ready.add(key)
+        ensure_schema(self.path, SCHEMA)
         self.limiter = RateLimiter(self.path, "alerts")
 
     # -- signing ---------------------------------------------------------------------------
@@ -418,22 +409,19 @@ class Alerts:
 
         From now on it follows what is published after this moment."""
         oldest = _iso(datetime.now(UTC) - timedelta(hours=CONFIRM_HOURS))
-        with connect(self.path) as db:
-            db.execute("BEGIN IMMEDIATE")
+        with connect(self.path) as db, transaction(db):
             row = db.execute(
                 "SELECT id FROM alert_subscriptions WHERE confirm_hash = ? AND status = 'pending' AND created >= ?",
                 (_hash(token), oldest),
             ).fetchone()
             if row is None:
-                db.execute("ROLLBACK")
-                return None
+                return None  # nothing written: committing the read is as good as rolling it back
             moment = now()
             db.execute(
                 "UPDATE alert_subscriptions SET status = 'confirmed', confirm_hash = NULL, confirmed = ?, "
                 "last_digest = ?, cursor = (SELECT COALESCE(MAX(id), 0) FROM history) WHERE id = ?",
                 (moment, moment, row["id"]),
             )
-            db.execute("COMMIT")
         return self.get(row["id"])
 
     def update(self, subscription_id: str, parameters: Sequence[tuple[str, str]], frequency: str, lang: str) -> None:
@@ -450,12 +438,10 @@ class Alerts:
 
     def unsubscribe(self, subscription_id: str) -> bool:
         """Delete the subscription and the record of what was sent to it (True if there was one)."""
-        with connect(self.path) as db:
-            db.execute("BEGIN IMMEDIATE")
+        with connect(self.path) as db, transaction(db):
             gone = db.execute("DELETE FROM alert_subscriptions WHERE id = ?", (subscription_id,)).rowcount
             db.execute("DELETE FROM alert_sent WHERE subscription = ?", (subscription_id,))
             db.execute("DELETE FROM alert_digests WHERE subscription = ?", (subscription_id,))
-            db.execute("COMMIT")
         return bool(gone)
 
     def expire(self) -> int:
@@ -470,23 +456,19 @@ class Alerts:
 
     def _lease(self, holder: str, release: bool = False) -> bool:
         moment = time.time()
-        with connect(self.path) as db:
-            db.execute("BEGIN IMMEDIATE")
+        with connect(self.path) as db, transaction(db):
             row = db.execute("SELECT value FROM alert_meta WHERE key = 'lease'").fetchone()
             owner, _, until = (row["value"] if row else "|0").partition("|")
             if release:
                 if owner == holder:
                     db.execute("DELETE FROM alert_meta WHERE key = 'lease'")
-                db.execute("COMMIT")
                 return True
             if owner and owner != holder and float(until or 0) > moment:
-                db.execute("COMMIT")
                 return False
             db.execute(
                 "INSERT OR REPLACE INTO alert_meta (key, value) VALUES ('lease', ?)",
                 (f"{holder}|{moment + LEASE_SECONDS}",),
             )
-            db.execute("COMMIT")
         return True
 
     def due(self, *, force: bool, at: datetime | None = None) -> list[Subscription]:
@@ -636,26 +618,20 @@ class Alerts:
                 )
             log.warning("alert digest %s not sent (tried again next run): %s", subscription.id, exc)
             return
-        with connect(self.path) as db:
-            db.execute("BEGIN IMMEDIATE")
-            try:
-                digest = db.execute(
-                    "INSERT INTO alert_digests (subscription, sent_at, message_id, items) VALUES (?, ?, ?, ?)",
-                    (subscription.id, moment, message_id, len(items)),
-                ).lastrowid
-                db.executemany(
-                    "INSERT OR IGNORE INTO alert_sent (subscription, item, digest) VALUES (?, ?, ?)",
-                    [(subscription.id, item, digest) for item in items],
-                )
-                db.execute(
-                    "UPDATE alert_subscriptions SET cursor = ?, last_digest = ?, failures = 0, last_error = NULL "
-                    "WHERE id = ?",
-                    (high, moment, subscription.id),
-                )
-                db.execute("COMMIT")
-            except BaseException:
-                db.execute("ROLLBACK")
-                raise
+        with connect(self.path) as db, transaction(db):
+            digest = db.execute(
+                "INSERT INTO alert_digests (subscription, sent_at, message_id, items) VALUES (?, ?, ?, ?)",
+                (subscription.id, moment, message_id, len(items)),
+            ).lastrowid
+            db.executemany(
+                "INSERT OR IGNORE INTO alert_sent (subscription, item, digest) VALUES (?, ?, ?)",
+                [(subscription.id, item, digest) for item in items],
+            )
+            db.execute(
+                "UPDATE alert_subscriptions SET cursor = ?, last_digest = ?, failures = 0, last_error = NULL "
+                "WHERE id = ?",
+                (high, moment, subscription.id),
+            )
         report.sent += 1
         report.items += len(items)
 

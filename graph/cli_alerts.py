@@ -45,7 +45,7 @@ def send(
 def list_subscriptions() -> None:
     """Every subscription: address, status, frequency, what it follows, failures."""
     from graph.cli import _services, out
-    from graph.ratelimit import connect
+    from graph.sqlite import connect
 
     with _services() as services:
         alerts = Alerts(services)

@@ -36,10 +36,11 @@ from graph.facets import iris as fact_iris
 from graph.facets import record_facts
 from graph.iris import DCT, RDF_TYPE, RecordKind, mint_id
 from graph.ledger import RecordStatus, now
-from graph.mail import Mail, Mailer, render
-from graph.ratelimit import Limit, RateLimiter, connect
+from graph.mail import Mail, Mailer, render, translator
+from graph.ratelimit import Limit, RateLimiter
 from graph.records import Record
 from graph.services import Services
+from graph.sqlite import connect, ensure_schema, transaction
 from graph.views import Ref, Site
 
 FAQ_TYPE_CODE = "15"  # "Spørgsmål og svar" in vocabularies/knowledge-types.ttl
@@ -79,7 +80,6 @@ CREATE TABLE IF NOT EXISTS guidance_events (
 CREATE INDEX IF NOT EXISTS guidance_events_request ON guidance_events (request, id);
 """
 
-_ready: set[str] = set()
 _SEPARATORS = re.compile(r"[\s,;]+")
 
 
@@ -178,13 +178,6 @@ MAIL_TEXT: dict[str, dict[str, str]] = {
 }
 
 
-def _mail_translator(lang: str):  # noqa: ANN201 - a plain callable for templates
-    def t(key: str) -> str:
-        return MAIL_TEXT[key].get(lang) or MAIL_TEXT[key]["da"]
-
-    return t
-
-
 class Guidance:
     """The data-manager layer of guidance requests (`Guidance(services)`; cheap to create)."""
 
@@ -193,11 +186,7 @@ class Guidance:
         self.site = Site(services)
         self.path = services.settings.ledger_path
         self.mailer = mailer or Mailer(services.settings)
-        key = str(self.path)
-        if key not in _ready:
-            with connect(self.path) as db:
-                db.executescript(SCHEMA)
-            _ready.add(key)
+        ensure_schema(self.path, SCHEMA)
         self.limiter = RateLimiter(self.path, "guidance")
 
     # -- asking ----------------------------------------------------------------------------
@@ -340,22 +329,16 @@ class Guidance:
         new_status = status or current.status.value
         if assignee and not status and current.status == RequestStatus.new:
             new_status = RequestStatus.assigned.value  # assigning a new request starts work on it
-        with connect(self.path) as db:
-            db.execute("BEGIN IMMEDIATE")
-            try:
-                if assignee is not None and assignee != current.assignee:
-                    db.execute("UPDATE guidance_requests SET assignee = ? WHERE id = ?", (assignee or None, request_id))
-                    self._log(db, request_id, editor, "assigned", assignee)
-                if new_status != current.status.value:
-                    db.execute("UPDATE guidance_requests SET status = ? WHERE id = ?", (new_status, request_id))
-                    self._log(db, request_id, editor, "status", new_status)
-                if note:
-                    self._log(db, request_id, editor, "note", note)
-                db.execute("UPDATE guidance_requests SET updated = ? WHERE id = ?", (now(), request_id))
-                db.execute("COMMIT")
-            except BaseException:
-                db.execute("ROLLBACK")
-                raise
+        with connect(self.path) as db, transaction(db):
+            if assignee is not None and assignee != current.assignee:
+                db.execute("UPDATE guidance_requests SET assignee = ? WHERE id = ?", (assignee or None, request_id))
+                self._log(db, request_id, editor, "assigned", assignee)
+            if new_status != current.status.value:
+                db.execute("UPDATE guidance_requests SET status = ? WHERE id = ?", (new_status, request_id))
+                self._log(db, request_id, editor, "status", new_status)
+            if note:
+                self._log(db, request_id, editor, "note", note)
+            db.execute("UPDATE guidance_requests SET updated = ? WHERE id = ?", (now(), request_id))
         return self._require(request_id)
 
     # -- linking records -------------------------------------------------------------------
@@ -413,7 +396,7 @@ class Guidance:
             raise _refused("body", f"Svaret må højst være {MAX_ANSWER} tegn.", f"At most {MAX_ANSWER} characters.")
         refs = self.records(records)
         lang = request.lang
-        t = _mail_translator(lang)
+        t = translator(MAIL_TEXT, lang)
         settings = self.services.settings
         links = [
             (ref.label(lang), settings.public_url + ref.path + ("" if lang == "da" else "?lang=en")) for ref in refs
@@ -432,25 +415,19 @@ class Guidance:
             },
         )
         message_id = self.mailer.send(Mail(request.email, subject, text_body, html_body, lang))
-        with connect(self.path) as db:
-            db.execute("BEGIN IMMEDIATE")
-            try:
-                self._log(
-                    db,
-                    request_id,
-                    editor,
-                    "answer",
-                    text,
-                    {"subject": subject, "records": [r.iri for r in refs], "message_id": message_id},
-                )
-                if request.status != RequestStatus.answered:
-                    db.execute("UPDATE guidance_requests SET status = 'answered' WHERE id = ?", (request_id,))
-                    self._log(db, request_id, editor, "status", RequestStatus.answered.value)
-                db.execute("UPDATE guidance_requests SET updated = ? WHERE id = ?", (now(), request_id))
-                db.execute("COMMIT")
-            except BaseException:
-                db.execute("ROLLBACK")
-                raise
+        with connect(self.path) as db, transaction(db):
+            self._log(
+                db,
+                request_id,
+                editor,
+                "answer",
+                text,
+                {"subject": subject, "records": [r.iri for r in refs], "message_id": message_id},
+            )
+            if request.status != RequestStatus.answered:
+                db.execute("UPDATE guidance_requests SET status = 'answered' WHERE id = ?", (request_id,))
+                self._log(db, request_id, editor, "status", RequestStatus.answered.value)
+            db.execute("UPDATE guidance_requests SET updated = ? WHERE id = ?", (now(), request_id))
         return message_id
 
     # -- FAQ entries -----------------------------------------------------------------------

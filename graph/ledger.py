@@ -10,13 +10,14 @@ content), the tombstone of a withdrawn record, and the history of every change.
 from __future__ import annotations
 
 import sqlite3
-import threading
-from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
+from collections.abc import Iterable
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import StrEnum
 from pathlib import Path
+
+from graph.sqlite import SharedConnection
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS records (
@@ -107,15 +108,10 @@ def now() -> str:
 
 class Ledger:
     def __init__(self, path: Path) -> None:
-        path.parent.mkdir(parents=True, exist_ok=True)
         self.path = path
-        self._db = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
-        self._transaction_lock = threading.RLock()
-        self._db.row_factory = sqlite3.Row
-        # WAL for concurrent readers; FULL so that an acknowledged write survives power loss.
-        self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.execute("PRAGMA synchronous=FULL")
-        self._db.execute("PRAGMA busy_timeout=10000")
+        # FULL so that an acknowledged write survives power loss.
+        self._sql = SharedConnection(path, synchronous="FULL")
+        self._db = self._sql.db
         self._db.executescript(SCHEMA)
 
     @property
@@ -123,18 +119,10 @@ class Ledger:
         """The connection, for modules that keep their tables in the ledger (submissions)."""
         return self._db
 
-    @contextmanager
-    def transaction(self) -> Iterator[sqlite3.Connection]:
+    def transaction(self) -> AbstractContextManager[sqlite3.Connection]:
         """One atomic unit: commit on success, roll back on any exception. One at a time per process:
         the web app's threads share this connection, and SQLite has one transaction per connection."""
-        with self._transaction_lock:
-            self._db.execute("BEGIN IMMEDIATE")
-            try:
-                yield self._db
-            except BaseException:
-                self._db.execute("ROLLBACK")
-                raise
-            self._db.execute("COMMIT")
+        return self._sql.transaction()
 
     def get(self, iri: str) -> LedgerEntry | None:
         row = self._db.execute(

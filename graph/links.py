@@ -32,9 +32,9 @@ import sqlite3
 import threading
 import time
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor, as_completed
-from contextlib import AbstractContextManager, contextmanager, nullcontext, suppress
+from contextlib import AbstractContextManager, nullcontext, suppress
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
@@ -47,6 +47,7 @@ from pyoxigraph import Literal, NamedNode, Triple
 from graph.iris import DCT, RDF_TYPE, XSD, Iris
 from graph.ledger import now
 from graph.outbound import HostPacer, OutboundError, OutboundPolicy, OutboundRefused, fetch
+from graph.sqlite import SharedConnection
 
 if TYPE_CHECKING:
     from graph.services import Services
@@ -242,28 +243,8 @@ class LinkStatuses:
     """The link tables in ledger.sqlite, on a connection of their own (used from several threads)."""
 
     def __init__(self, path: Path) -> None:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        self._db = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
-        self._db.row_factory = sqlite3.Row
-        self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.execute("PRAGMA busy_timeout=10000")
-        self._db.executescript(SCHEMA_SQL)
-        self._lock = threading.RLock()
-
-    @contextmanager
-    def _transaction(self) -> Iterator[sqlite3.Connection]:
-        with self._lock:
-            self._db.execute("BEGIN IMMEDIATE")
-            try:
-                yield self._db
-            except BaseException:
-                self._db.execute("ROLLBACK")
-                raise
-            self._db.execute("COMMIT")
-
-    def _rows(self, sql: str, params: Iterable[object] = ()) -> list[sqlite3.Row]:
-        with self._lock:
-            return self._db.execute(sql, tuple(params)).fetchall()
+        self._sql = SharedConnection(path)
+        self._sql.db.executescript(SCHEMA_SQL)
 
     @staticmethod
     def _check(row: sqlite3.Row) -> LinkCheck:
@@ -283,7 +264,7 @@ class LinkStatuses:
     # -- checks ----------------------------------------------------------------------------
 
     def get(self, url: str) -> LinkCheck | None:
-        rows = self._rows("SELECT * FROM link_checks WHERE url = ?", (url,))
+        rows = self._sql.rows("SELECT * FROM link_checks WHERE url = ?", (url,))
         return self._check(rows[0]) if rows else None
 
     def many(self, urls: Iterable[str]) -> dict[str, LinkCheck]:
@@ -291,12 +272,12 @@ class LinkStatuses:
         found: dict[str, LinkCheck] = {}
         for start in range(0, len(wanted), 500):  # SQLite's limit on host parameters
             chunk = wanted[start : start + 500]
-            for row in self._rows(f"SELECT * FROM link_checks WHERE url IN ({','.join('?' * len(chunk))})", chunk):
+            for row in self._sql.rows(f"SELECT * FROM link_checks WHERE url IN ({','.join('?' * len(chunk))})", chunk):
                 found[row["url"]] = self._check(row)
         return found
 
     def save(self, check: LinkCheck) -> None:
-        with self._transaction() as db:
+        with self._sql.transaction() as db:
             db.execute(
                 """INSERT INTO link_checks (url, host, state, status, error, final_url, method, checked_at,
                                             last_ok_at, failures)
@@ -321,7 +302,7 @@ class LinkStatuses:
 
     def replace_uses(self, uses: Iterable[tuple[str, str, str]]) -> None:
         """Which record uses which address by which property, as the store says now."""
-        with self._transaction() as db:
+        with self._sql.transaction() as db:
             db.execute("DELETE FROM link_uses")
             db.executemany("INSERT OR IGNORE INTO link_uses (record, property, url) VALUES (?, ?, ?)", uses)
 
@@ -342,7 +323,7 @@ class LinkStatuses:
         page = ""
         if limit is not None:
             page, params = "LIMIT ?", [*params, limit]
-        rows = self._rows(
+        rows = self._sql.rows(
             f"""SELECT c.* FROM link_checks c WHERE c.url IN (SELECT url FROM link_uses)
                 {only_state} ORDER BY {order} {page}""",
             params,
@@ -353,7 +334,7 @@ class LinkStatuses:
         for start in range(0, len(urls), 500):
             chunk = urls[start : start + 500]
             # The ledger's `records` table is in the same file: the titles come with one join.
-            for use in self._rows(
+            for use in self._sql.rows(
                 f"""SELECT DISTINCT u.url, u.record, r.title FROM link_uses u LEFT JOIN records r ON r.iri = u.record
                     WHERE u.url IN ({",".join("?" * len(chunk))}) ORDER BY u.record""",
                 chunk,
@@ -365,7 +346,7 @@ class LinkStatuses:
 
     def counts(self) -> dict[str, int]:
         """Addresses in use per state."""
-        rows = self._rows(
+        rows = self._sql.rows(
             "SELECT state, COUNT(*) AS n FROM link_checks WHERE url IN (SELECT url FROM link_uses) GROUP BY state"
         )
         return {r["state"]: r["n"] for r in rows}
@@ -375,7 +356,7 @@ class LinkStatuses:
     def start_run(self, trigger: str, *, not_within: timedelta | None = None) -> int | None:
         """Record the start of a run. With `not_within`, only if no run started that recently and none
         is running (several web workers share one schedule); None when another run has it."""
-        with self._transaction() as db:
+        with self._sql.transaction() as db:
             if not_within is not None:
                 last = db.execute("SELECT started_at, finished_at FROM link_runs ORDER BY id DESC LIMIT 1").fetchone()
                 if last is not None:
@@ -387,19 +368,18 @@ class LinkStatuses:
             return int(cursor.lastrowid or 0)
 
     def finish_run(self, run_id: int, checked: int, broken: int) -> None:
-        with self._transaction() as db:
+        with self._sql.transaction() as db:
             db.execute(
                 "UPDATE link_runs SET finished_at = ?, checked = ?, broken = ? WHERE id = ?",
                 (now(), checked, broken, run_id),
             )
 
     def last_run(self) -> sqlite3.Row | None:
-        rows = self._rows("SELECT * FROM link_runs ORDER BY id DESC LIMIT 1")
+        rows = self._sql.rows("SELECT * FROM link_runs ORDER BY id DESC LIMIT 1")
         return rows[0] if rows else None
 
     def close(self) -> None:
-        with self._lock:
-            self._db.close()
+        self._sql.close()
 
 
 # -- the checker ----------------------------------------------------------------------------

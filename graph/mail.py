@@ -63,6 +63,16 @@ def render(template: str, context: Mapping[str, Any]) -> tuple[str, str]:
     )
 
 
+def translator(table: Mapping[str, Mapping[str, str]], lang: str):  # noqa: ANN201 - a plain callable for templates
+    """`t(key, **values)`: the text of `key` in `lang` (Danish when it has none), with `values` formatted in."""
+
+    def t(key: str, **values: object) -> str:
+        text = table[key].get(lang) or table[key]["da"]
+        return text.format(**values) if values else text
+
+    return t
+
+
 def domain_of(sender: str) -> str:
     """The domain of an address like `Name <user@example.org>` (for Message-IDs)."""
     address = getaddresses([sender])[0][1]

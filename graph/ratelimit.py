@@ -7,12 +7,11 @@ new ones are counted.
 
 from __future__ import annotations
 
-import sqlite3
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+
+from graph.sqlite import connect, ensure_schema, transaction
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS form_attempts (
@@ -38,57 +37,31 @@ class RateLimited(Exception):
         self.retry_after = retry_after
 
 
-@contextmanager
-def connect(path: Path) -> Iterator[sqlite3.Connection]:
-    """A short-lived connection to the ledger database (safe to use from any thread)."""
-    db = sqlite3.connect(path, timeout=10, isolation_level=None)
-    db.row_factory = sqlite3.Row
-    try:
-        db.execute("PRAGMA busy_timeout=10000")
-        yield db
-    finally:
-        db.close()
-
-
-_ready: set[str] = set()
-
-
 class RateLimiter:
     def __init__(self, path: Path, form: str) -> None:
         self.path = path
         self.form = form
-        if str(path) not in _ready:
-            with connect(path) as db:
-                db.executescript(SCHEMA)
-            _ready.add(str(path))
+        ensure_schema(path, SCHEMA)
 
     def hit(self, limits: dict[str, Limit], *, now: float | None = None) -> None:
         """Count one attempt for each key, or raise RateLimited (counting nothing) if one key is over its limit."""
         moment = time.time() if now is None else now
-        with connect(self.path) as db:
-            db.execute("BEGIN IMMEDIATE")
-            try:
-                longest = max((limit.window for limit in limits.values()), default=0.0)
-                db.execute("DELETE FROM form_attempts WHERE form = ? AND at < ?", (self.form, moment - longest))
-                wait = 0.0
-                for key, limit in limits.items():
-                    rows = db.execute(
-                        "SELECT at FROM form_attempts WHERE form = ? AND key = ? AND at >= ? ORDER BY at",
-                        (self.form, key, moment - limit.window),
-                    ).fetchall()
-                    if len(rows) >= limit.count:
-                        # Free again when the oldest attempt inside the window leaves it.
-                        wait = max(wait, rows[len(rows) - limit.count][0] + limit.window - moment)
-                if wait > 0:
-                    db.execute("COMMIT")
-                    raise RateLimited(max(1, int(wait + 0.999)))
+        with connect(self.path) as db, transaction(db):
+            longest = max((limit.window for limit in limits.values()), default=0.0)
+            db.execute("DELETE FROM form_attempts WHERE form = ? AND at < ?", (self.form, moment - longest))
+            wait = 0.0
+            for key, limit in limits.items():
+                rows = db.execute(
+                    "SELECT at FROM form_attempts WHERE form = ? AND key = ? AND at >= ? ORDER BY at",
+                    (self.form, key, moment - limit.window),
+                ).fetchall()
+                if len(rows) >= limit.count:
+                    # Free again when the oldest attempt inside the window leaves it.
+                    wait = max(wait, rows[len(rows) - limit.count][0] + limit.window - moment)
+            if wait <= 0:
                 db.executemany(
                     "INSERT INTO form_attempts (form, key, at) VALUES (?, ?, ?)",
                     [(self.form, key, moment) for key in limits],
                 )
-                db.execute("COMMIT")
-            except RateLimited:
-                raise
-            except BaseException:
-                db.execute("ROLLBACK")
-                raise
+        if wait > 0:  # raised after the commit: the pruning above is kept
+            raise RateLimited(max(1, int(wait + 0.999)))

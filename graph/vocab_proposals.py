@@ -17,8 +17,8 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Mapping
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
@@ -29,11 +29,12 @@ from graph.accounts import Principal, Role
 from graph.iris import mint_id
 from graph.ledger import now
 from graph.services import Services
+from graph.sqlite import connect, ensure_schema
 from graph.validation import Violation
 from graph.vocab_edit import LABELS, ChangeSet, EditRefused, Thesaurus
 
-SCHEMA = (
-    """CREATE TABLE IF NOT EXISTS vocab_proposals (
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS vocab_proposals (
     id           TEXT PRIMARY KEY,
     scheme       TEXT NOT NULL,   -- the scheme's IRI
     concept      TEXT NOT NULL,   -- the concept's IRI (to be created, or changed)
@@ -48,11 +49,10 @@ SCHEMA = (
     decided_by   TEXT,
     decided_at   TEXT,
     comment      TEXT
-)""",
-    "CREATE INDEX IF NOT EXISTS vocab_proposals_status ON vocab_proposals (status, proposed_at)",
-    "CREATE INDEX IF NOT EXISTS vocab_proposals_by ON vocab_proposals (proposed_by, proposed_at)",
-)
-_READY: set[str] = set()  # ledger files whose table exists (checked once per process)
+);
+CREATE INDEX IF NOT EXISTS vocab_proposals_status ON vocab_proposals (status, proposed_at);
+CREATE INDEX IF NOT EXISTS vocab_proposals_by ON vocab_proposals (proposed_by, proposed_at);
+"""
 
 #: What a contributor's proposal of a new concept may say; of an existing concept only labels may change.
 CONTRIBUTOR_NEW_FIELDS = {
@@ -229,24 +229,13 @@ class Proposals:
         self.services = services
         self.thesaurus = Thesaurus(services)
         self._path = services.settings.ledger_path
-        if str(self._path) not in _READY:
-            with self._connection() as db:
-                for statement in SCHEMA:
-                    db.execute(statement)
-            _READY.add(str(self._path))
+        ensure_schema(self._path, SCHEMA)
 
-    @contextmanager
-    def _connection(self) -> Iterator[sqlite3.Connection]:
+    def _connection(self) -> AbstractContextManager[sqlite3.Connection]:
         """A connection of our own to the ledger's database: each statement commits on its own, never
         inside a transaction another part of the app holds on the shared connection (which a rollback of
         theirs would take with it)."""
-        db = sqlite3.connect(self._path, isolation_level=None, timeout=10)
-        db.row_factory = sqlite3.Row
-        db.execute("PRAGMA synchronous=FULL")  # an acknowledged proposal survives power loss
-        try:
-            yield db
-        finally:
-            db.close()
+        return connect(self._path, synchronous="FULL")  # an acknowledged proposal survives power loss
 
     def _rows(self, sql: str, params: tuple[Any, ...] = ()) -> list[sqlite3.Row]:
         with self._connection() as db:

@@ -27,7 +27,7 @@ import threading
 from collections import defaultdict
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import closing, contextmanager
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -38,6 +38,7 @@ from pyoxigraph import NamedNode
 from graph.ledger import now
 from graph.outbound import HostPacer, OutboundError, OutboundPolicy, OutboundRefused, RobotsRules, fetch
 from graph.services import Services
+from graph.sqlite import connect, transaction
 from graph.text import danish_sort_key
 from graph.views import Ref, Site
 from graph.vocab_history import local_name
@@ -346,7 +347,7 @@ class MappingChecks:
 
     @contextmanager
     def _connection(self) -> Iterator[sqlite3.Connection]:
-        with closing(sqlite3.connect(self.path, timeout=30)) as db:
+        with connect(self.path, timeout=30) as db:
             db.execute(
                 "CREATE TABLE IF NOT EXISTS mapping_check (url TEXT PRIMARY KEY, outcome TEXT NOT NULL, "
                 "status INTEGER, final_url TEXT NOT NULL, detail TEXT NOT NULL, checked_at TEXT NOT NULL)"
@@ -355,8 +356,7 @@ class MappingChecks:
                 "CREATE TABLE IF NOT EXISTS mapping_run (scheme TEXT PRIMARY KEY, started_at TEXT NOT NULL, "
                 "finished_at TEXT NOT NULL DEFAULT '', total INTEGER NOT NULL, checked INTEGER NOT NULL DEFAULT 0)"
             )
-            with db:
-                yield db
+            yield db
 
     def results(self, urls: list[str]) -> dict[str, CheckResult]:
         if not urls or not self.path.exists():
@@ -372,7 +372,7 @@ class MappingChecks:
         return found
 
     def record(self, result: CheckResult, scheme: str) -> None:
-        with self._connection() as db:
+        with self._connection() as db, transaction(db):
             db.execute(
                 "INSERT OR REPLACE INTO mapping_check VALUES (?, ?, ?, ?, ?, ?)",
                 (result.url, result.outcome, result.status, result.final_url, result.detail, result.checked_at),
@@ -381,7 +381,7 @@ class MappingChecks:
 
     def begin(self, scheme: str, total: int) -> bool:
         """Mark a run as started; False when one is running already for the scheme."""
-        with self._connection() as db:
+        with self._connection() as db, transaction(db):
             row = db.execute("SELECT * FROM mapping_run WHERE scheme = ?", (scheme,)).fetchone()
             if row is not None and CheckRun(*row).running:
                 return False

@@ -51,9 +51,8 @@ import sqlite3
 import threading
 import time
 import uuid
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterable, Mapping
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any
@@ -64,6 +63,7 @@ from graph.iris import RecordKind
 from graph.ledger import RecordStatus, now
 from graph.outbound import OutboundError, OutboundPolicy, OutboundRefused, fetch
 from graph.serialize import serialize
+from graph.sqlite import SharedConnection
 
 if TYPE_CHECKING:
     from graph.services import Services
@@ -293,18 +293,13 @@ class Webhooks:
         self.max_attempts = max(1, settings.webhook_max_attempts)
         self.backoff = settings.webhook_backoff
         self.backoff_max = settings.webhook_backoff_max
-        self._db = sqlite3.connect(settings.ledger_path, isolation_level=None, check_same_thread=False)
-        self._db.row_factory = sqlite3.Row
-        self._db.execute("PRAGMA journal_mode=WAL")
         # Everything written here can be rebuilt from the ledger's history (fsynced there), so a commit
         # lost to a power cut is redone by the next sync: no fsync per notification on the write path.
-        self._db.execute("PRAGMA synchronous=NORMAL")
-        self._db.execute("PRAGMA busy_timeout=10000")
-        self._db.executescript(SCHEMA_SQL)
-        self._lock = threading.RLock()
+        self._sql = SharedConnection(settings.ledger_path, synchronous="NORMAL")
+        self._sql.db.executescript(SCHEMA_SQL)
         #: Set when there may be something to deliver (a change was enqueued); the worker waits on it.
         self.wake = threading.Event()
-        with self._transaction() as db:
+        with self._sql.transaction() as db:
             # A deployment starts notifying from now on, not about its whole past.
             db.execute(
                 "INSERT OR IGNORE INTO webhook_cursor (name, history_id) "
@@ -320,21 +315,6 @@ class Webhooks:
         if batch_listeners is not None:  # bulk writes notify a whole batch at once
             batch_listeners[hooks.notify] = hooks.notify_many
         return hooks
-
-    @contextmanager
-    def _transaction(self) -> Iterator[sqlite3.Connection]:
-        with self._lock:
-            self._db.execute("BEGIN IMMEDIATE")
-            try:
-                yield self._db
-            except BaseException:
-                self._db.execute("ROLLBACK")
-                raise
-            self._db.execute("COMMIT")
-
-    def _rows(self, sql: str, params: Sequence[object] = ()) -> list[sqlite3.Row]:
-        with self._lock:
-            return self._db.execute(sql, tuple(params)).fetchall()
 
     # -- registration ---------------------------------------------------------------------
 
@@ -497,7 +477,7 @@ class Webhooks:
             description=description,
             created=now(),
         )
-        with self._transaction() as db:
+        with self._sql.transaction() as db:
             db.execute(
                 "INSERT INTO webhooks (id, url, secret, filter, owner, description, created) "
                 "VALUES (?, ?, ?, ?, ?, ?, ?)",
@@ -521,10 +501,10 @@ class Webhooks:
     def hooks(self, owner: str | None = None) -> list[Webhook]:
         """Registered hooks with their delivery counts (one owner's, or all)."""
         where, params = ("WHERE owner = ?", (owner,)) if owner is not None else ("", ())
-        rows = self._rows(f"SELECT * FROM webhooks {where} ORDER BY created, id", params)
+        rows = self._sql.rows(f"SELECT * FROM webhooks {where} ORDER BY created, id", params)
         counts: dict[str, dict[str, int]] = {}
         last: dict[str, str] = {}
-        for r in self._rows(
+        for r in self._sql.rows(
             "SELECT hook, status, COUNT(*) AS n, MAX(delivered_at) AS last FROM webhook_outbox GROUP BY hook, status"
         ):
             counts.setdefault(r["hook"], {})[r["status"]] = r["n"]
@@ -537,7 +517,7 @@ class Webhooks:
 
     def delete(self, hook_id: str) -> bool:
         """Remove a hook and its outbox (nothing more is sent to it)."""
-        with self._transaction() as db:
+        with self._sql.transaction() as db:
             db.execute(
                 "DELETE FROM webhook_attempts WHERE delivery IN (SELECT id FROM webhook_outbox WHERE hook = ?)",
                 (hook_id,),
@@ -571,25 +551,25 @@ class Webhooks:
         params: tuple[object, ...] = (hook_id, status.value, limit) if status else (hook_id, limit)
         columns = "id, hook, event, activity, record, status, attempts, next_attempt, last_status, last_error, "
         columns += "created, delivered_at"
-        rows = self._rows(
+        rows = self._sql.rows(
             f"SELECT {columns} FROM webhook_outbox WHERE hook = ? {where} ORDER BY id DESC LIMIT ?", params
         )
         attempts: dict[int, list[sqlite3.Row]] = {}
         if with_log and rows:
             ids = [r["id"] for r in rows]
-            for a in self._rows(
+            for a in self._sql.rows(
                 f"SELECT * FROM webhook_attempts WHERE delivery IN ({','.join('?' * len(ids))}) ORDER BY id", ids
             ):
                 attempts.setdefault(a["delivery"], []).append(a)
         return [self._delivery(r, attempts.get(r["id"], [])) for r in rows]
 
     def body(self, delivery_id: int) -> bytes | None:
-        rows = self._rows("SELECT body FROM webhook_outbox WHERE id = ?", (delivery_id,))
+        rows = self._sql.rows("SELECT body FROM webhook_outbox WHERE id = ?", (delivery_id,))
         return bytes(rows[0]["body"]) if rows else None
 
     def redeliver(self, hook_id: str, delivery_id: int) -> Delivery:
         """Send a notification again (a failed one, or a delivered one the partner lost), next in line."""
-        with self._transaction() as db:
+        with self._sql.transaction() as db:
             changed = db.execute(
                 "UPDATE webhook_outbox SET status = 'pending', attempts = 0, next_attempt = ?, lease_until = NULL, "
                 "delivered_at = NULL WHERE id = ? AND hook = ? AND status != 'pending'",
@@ -654,7 +634,7 @@ class Webhooks:
 
     def _behind(self) -> bool:
         return bool(
-            self._rows(
+            self._sql.rows(
                 "SELECT 1 FROM history WHERE id > (SELECT history_id FROM webhook_cursor WHERE name = 'outbox') LIMIT 1"
             )
         )
@@ -663,7 +643,7 @@ class Webhooks:
         """One transaction: remember the links of the records just published (`known`, from the listener),
         then enqueue the history rows after the cursor and move it."""
         services = self.services
-        with self._transaction() as db:
+        with self._sql.transaction() as db:
             for iri, triples in known.items():
                 self._remember_refs(db, iri, self._refs(iri, triples))
             cursor = db.execute("SELECT history_id FROM webhook_cursor WHERE name = 'outbox'").fetchone()[0]
@@ -739,7 +719,7 @@ class Webhooks:
         moment = time.time()
         skip = set(busy)
         claimed: list[Claimed] = []
-        with self._transaction() as db:
+        with self._sql.transaction() as db:
             heads = db.execute(
                 """SELECT o.id, o.hook, o.event, o.body, o.attempts, o.next_attempt, o.lease_until, h.url, h.secret
                    FROM webhook_outbox o JOIN webhooks h ON h.id = o.hook
@@ -804,7 +784,7 @@ class Webhooks:
             outcome = DeliveryStatus.failed
         else:
             outcome = DeliveryStatus.pending
-        with self._transaction() as db:
+        with self._sql.transaction() as db:
             db.execute(
                 "INSERT INTO webhook_attempts (delivery, at, status, error, seconds) VALUES (?, ?, ?, ?, ?)",
                 (claimed.id, now(), status, error, seconds),
@@ -828,8 +808,7 @@ class Webhooks:
         return outcome
 
     def close(self) -> None:
-        with self._lock:
-            self._db.close()
+        self._sql.close()
 
 
 class DeliveryWorker:

@@ -12,7 +12,7 @@ from fastapi.testclient import TestClient
 from api.app import create_app
 from graph.accounts import Role
 from tests.conftest import make_settings
-from tests.test_contribute import PASSWORD, log_in
+from tests.login_util import PASSWORD, log_in
 from tests.test_submissions import EXAMPLE_ITEM
 
 

@@ -27,6 +27,7 @@ from graph.cli import app as cli
 from graph.rdf import parse_quads
 from graph.services import open_services
 from tests.conftest import bearer, make_settings
+from tests.login_util import csrf_of
 from tests.smtp_util import Inbox, Received, smtp  # noqa: F401 - the fixture
 
 SITE = "http://testserver"
@@ -38,12 +39,6 @@ def client(data_dir: Path, smtp: Inbox) -> Iterator[TestClient]:  # noqa: F811
     settings = make_settings(data_dir, smtp_host="127.0.0.1", smtp_port=smtp.port, site_url=SITE)
     with TestClient(create_app(settings)) as c:
         yield c
-
-
-def csrf_of(html: str) -> str:
-    match = re.search(r'name="csrf" value="([^"]+)"', html)
-    assert match, "the form has no CSRF field"
-    return match.group(1)
 
 
 def subscribe(client: TestClient, email: str, **fields: Any) -> Any:

@@ -21,8 +21,8 @@ from graph.backup import BackupError, load_dataset
 from graph.services import open_services
 from graph.store_server import free_port
 from tests.conftest import make_settings
+from tests.serve_util import start_serve
 from tests.test_cli import amv
-from tests.test_serve import start_serve
 
 
 def dataset_of(nquads: bytes) -> Dataset:

@@ -148,7 +148,10 @@ FORM_FIELDS = sorted(
     | set(CONCEPT_FIELDS)
     | {"id", "code", "members", "title", "url", "secret"}
 )
-SESSION_ENDING = {"/logout"}
+SESSION_ENDING = {"/logout"}  # posting these with the session's CSRF token would end the sweep's session
+# Deprecating a concept needs nothing but a reason, and any text is a reason: a form full of text is a valid
+# request there, so the forms go to a concept that does not exist.
+FORM_TARGETS = {"/editor/concepts/{scheme_id}/{code}/{mode}": {"code": "999.999"}}
 # The Graph Store Protocol stores whatever valid RDF an editor sends (in graphs that are not records): the two
 # valid RDF bodies are not sent there.
 STORES_ANY_RDF = {"/rdf-graph-store", "/rdf-graph-store/{path:path}"}
@@ -311,11 +314,11 @@ ACTS_WITHOUT_INPUT = {
 
 def test_hostile_query_parameters_on_every_route(site: Site) -> None:
     """Every declared query parameter and every name the app reads by hand gets every hostile value — in
-    quick mode spread over four requests per route (each parameter a different value in each), anonymous
-    and as an admin; plus a huge value and raw invalid UTF-8."""
+    quick mode spread over two requests per route (each parameter a different value in each, so that every
+    value meets many parameters), one anonymous and one as an admin; plus a huge value and raw invalid UTF-8."""
     before = store_fingerprint(site)
     probes: list[Probe] = []
-    rounds = len(HOSTILE_VALUES) if FULL else 4
+    rounds = len(HOSTILE_VALUES) if FULL else 2
     small = [v for v in HOSTILE_VALUES if len(v) < 100]
     for route in routes_of(site):
         names = list(dict.fromkeys([*route.query_params, *GENERIC_QUERY_NAMES]))
@@ -339,7 +342,7 @@ def test_hostile_query_parameters_on_every_route(site: Site) -> None:
 def form_probes(site: Site, route: RouteInfo, method: str, index: int) -> list[Probe]:
     """Forms as a logged-in admin would post them (session + its CSRF token), every field hostile."""
     csrf = "forged" if route.path in SESSION_ENDING else site.csrf
-    url = route.url()
+    url = route.url(**FORM_TARGETS.get(route.path, {}))
     markup = {name: '<script>alert(1)</script>"} > } ; DROP ALL #' for name in FORM_FIELDS} | {"csrf": csrf}
     invalid = (f"csrf={csrf}&" + "&".join(f"{name}=%FF%FE%00" for name in FORM_FIELDS)).encode()
     upload = {"file": ("x.ttl", b"\xff\xfe<urn:a> <urn:b> . \x00" * 100, "text/turtle")}
@@ -479,7 +482,7 @@ BOMBS = {
     "cartesian product": "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i . ?j ?k ?l }",
     "deep property path": "PREFIX : <urn:x:> SELECT * WHERE { ?s (:p|!:p)* ?o . ?o (:p|!:p)* ?z }",
     "huge VALUES": "SELECT ?x WHERE { VALUES ?x { " + " ".join(str(n) for n in range(30_000)) + " } }",
-    "regex over everything": 'SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o . ?a ?b ?c FILTER regex(str(?o), "(a+)+$") }',
+    "catastrophic regex": 'SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o . ?a ?b ?c FILTER regex(str(?o), "(a+)+$") }',
 }
 
 

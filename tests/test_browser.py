@@ -13,7 +13,6 @@ from __future__ import annotations
 import os
 import re
 import shutil
-import signal
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -22,9 +21,8 @@ from typing import TYPE_CHECKING, Any, NoReturn
 import httpx
 import pytest
 
-from graph.accounts import Accounts, Role
-from graph.store_server import free_port
-from tests.test_serve import start_serve
+from graph.accounts import Role
+from tests.serve_util import serve_copy
 
 if TYPE_CHECKING:
     from playwright.sync_api import Browser, BrowserContext, Locator, Page
@@ -84,21 +82,8 @@ def browser() -> Iterator[Browser]:
 def site(browser: Browser, initialised_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """`amv serve` on a private copy of the initialised store; yields its base URL."""
     data_dir = tmp_path_factory.mktemp("browser") / "data"
-    shutil.copytree(initialised_dir, data_dir)
-    accounts = Accounts(data_dir / "ledger.sqlite")
-    accounts.add_user(CONTRIBUTOR, "Bo Bidrag", Role.contributor, PASSWORD)
-    accounts.close()
-    port = free_port()
-    process = start_serve(data_dir, port)
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        process.send_signal(signal.SIGTERM)
-        try:
-            process.wait(timeout=30)
-        except Exception:  # never leave a server behind
-            process.kill()
-            process.wait()
+    with serve_copy(initialised_dir, data_dir, [(CONTRIBUTOR, "Bo Bidrag", Role.contributor, PASSWORD)]) as base:
+        yield base
 
 
 @pytest.fixture

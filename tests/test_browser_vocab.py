@@ -9,18 +9,15 @@ fixture and helpers this module uses).
 
 from __future__ import annotations
 
-import shutil
-import signal
 from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pytest
 
-from graph.accounts import Accounts, Role
-from graph.store_server import free_port
+from graph.accounts import Role
+from tests.serve_util import serve_copy
 from tests.test_browser import DESKTOP, browser, describe, run_axe, saved_on_failure  # noqa: F401 - browser: fixture
-from tests.test_serve import start_serve
 
 if TYPE_CHECKING:
     from playwright.sync_api import Browser, Page
@@ -34,21 +31,8 @@ BLOCKING = ("serious", "critical")
 def site(browser: Browser, initialised_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:  # noqa: F811
     """`amv serve` on a private copy of the initialised store, with an editor; yields its base URL."""
     data_dir = tmp_path_factory.mktemp("browser-vocab") / "data"
-    shutil.copytree(initialised_dir, data_dir)
-    accounts = Accounts(data_dir / "ledger.sqlite")
-    accounts.add_user(EDITOR, "Rut Redaktør", Role.editor, PASSWORD)
-    accounts.close()
-    port = free_port()
-    process = start_serve(data_dir, port)
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        process.send_signal(signal.SIGTERM)
-        try:
-            process.wait(timeout=30)
-        except Exception:  # never leave a server behind
-            process.kill()
-            process.wait()
+    with serve_copy(initialised_dir, data_dir, [(EDITOR, "Rut Redaktør", Role.editor, PASSWORD)]) as base:
+        yield base
 
 
 def blocking(page: Page) -> list[dict[str, object]]:

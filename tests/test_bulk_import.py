@@ -22,14 +22,13 @@ import pytest
 from fastapi.testclient import TestClient
 
 from api.app import create_app
-from graph.accounts import Role
 from graph.bulk_import import Importer, RowStatus
 from graph.iris import RecordKind
 from graph.ledger import RecordStatus
 from graph.services import Services
 from tests.conftest import make_settings
+from tests.login_util import app_with_users, csrf_of, log_in
 
-PASSWORD = "en lang og god adgangskode"
 BASE = "https://w3id.org/arbejdsmiljoviden/"
 PUBLISHER = "20tyy8nm"  # an actor of the sample data
 COLUMNS = [
@@ -165,6 +164,7 @@ def test_apply_queues_980_pending_in_one_go_and_a_rerun_adds_nothing(embedded: S
     assert state(embedded) == (graphs, submissions + 980, ledger)
 
 
+@pytest.mark.embedded_store("runs its own store server on the data directory")
 def test_publish_makes_the_rows_public_at_once_pages_search_and_sparql(data_dir: Path) -> None:
     from dataclasses import replace
 
@@ -316,22 +316,8 @@ def test_cli_dry_run_then_import_then_rerun(data_dir: Path, tmp_path: Path) -> N
 
 @pytest.fixture
 def app_client(data_dir: Path) -> Iterator[TestClient]:
-    with TestClient(create_app(make_settings(data_dir))) as client:
-        accounts = client.app.state.services.accounts  # type: ignore[attr-defined]
-        accounts.add_user("bidrag@example.org", "Bo Bidrag", Role.contributor, PASSWORD)
-        accounts.add_user("redaktion@example.org", "Rut Redaktør", Role.editor, PASSWORD)
+    with app_with_users(make_settings(data_dir)) as client:
         yield client
-
-
-def log_in(client: TestClient, email: str) -> None:
-    client.cookies.clear()
-    csrf = csrf_of(client.get("/login").text)
-    response = client.post("/login", data={"email": email, "password": PASSWORD, "csrf": csrf}, follow_redirects=False)
-    assert response.status_code == 303
-
-
-def csrf_of(html: str) -> str:
-    return re.search(r'name="csrf" value="([^"]+)"', html).group(1)  # type: ignore[union-attr]
 
 
 def test_upload_page_dry_run_then_apply_for_editors_only(app_client: TestClient) -> None:

@@ -10,37 +10,16 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 
-from api.app import create_app
-from graph.accounts import Role
 from tests.conftest import make_settings
+from tests.login_util import app_with_users, csrf_of, log_in
 
-PASSWORD = "en lang og god adgangskode"
 FACTOR = "https://w3id.org/arbejdsmiljoviden/vocab/factors/1.1"
 
 
 @pytest.fixture
 def app_client(data_dir: Path) -> Iterator[TestClient]:
-    with TestClient(create_app(make_settings(data_dir))) as client:
-        accounts = client.app.state.services.accounts  # type: ignore[attr-defined]
-        accounts.add_user("bidrag@example.org", "Bo Bidrag", Role.contributor, PASSWORD)
-        accounts.add_user("redaktion@example.org", "Rut Redaktør", Role.editor, PASSWORD)
+    with app_with_users(make_settings(data_dir)) as client:
         yield client
-
-
-def log_in(client: TestClient, email: str) -> None:
-    client.cookies.clear()
-    page = client.get("/login").text
-    csrf = re.search(r'name="csrf" value="([^"]+)"', page).group(1)  # type: ignore[union-attr]
-    assert (
-        client.post(
-            "/login", data={"email": email, "password": PASSWORD, "csrf": csrf}, follow_redirects=False
-        ).status_code
-        == 303
-    )
-
-
-def csrf_of(html: str) -> str:
-    return re.search(r'name="csrf" value="([^"]+)"', html).group(1)  # type: ignore[union-attr]
 
 
 def test_forms_need_a_login(app_client: TestClient) -> None:

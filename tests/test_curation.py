@@ -12,27 +12,21 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
-from api.app import create_app
 from graph.accounts import Role
 from tests.conftest import bearer, make_settings
-from tests.test_contribute import PASSWORD, csrf_of, log_in
+from tests.login_util import CONTRIBUTOR, EDITOR, USERS, app_with_users, csrf_of, log_in
 
 BASE = "https://w3id.org/arbejdsmiljoviden/"
 NOISE = BASE + "vocab/factors/5.1"
 IMPULSE_NOISE = BASE + "vocab/factors/5.1.3"
 HEAVY_LIFTING = BASE + "vocab/factors/1.1"
-CONTRIBUTOR = "bidrag@example.org"
 OTHER = "anden@example.org"
-EDITOR = "redaktion@example.org"
 
 
 @pytest.fixture
 def client(data_dir: Path) -> Iterator[TestClient]:
-    with TestClient(create_app(make_settings(data_dir))) as c:
-        accounts = c.app.state.services.accounts  # type: ignore[attr-defined]
-        accounts.add_user(CONTRIBUTOR, "Bo Bidrag", Role.contributor, PASSWORD)
-        accounts.add_user(OTHER, "Ane Anden", Role.contributor, PASSWORD)
-        accounts.add_user(EDITOR, "Rut Redaktør", Role.editor, PASSWORD)
+    users = [*USERS, (OTHER, "Ane Anden", Role.contributor)]
+    with app_with_users(make_settings(data_dir), users) as c:
         yield c
 
 

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import httpx
+import pytest
 from pyoxigraph import NamedNode
 
 from api.routes.submissions import EXAMPLE_ITEM
@@ -20,7 +21,8 @@ from graph.accounts import Accounts, Role
 from graph.services import open_services
 from graph.store_server import free_port
 from tests.conftest import make_settings
-from tests.test_serve import gone, start_serve, store_server_pid
+from tests.serve_util import start_serve
+from tests.test_serve import gone, store_server_pid
 
 KILLS = 6
 FACTOR = "factors/5.1"
@@ -58,6 +60,7 @@ def writer(base: str, auth: dict[str, str], done: Acknowledged, stop: threading.
                 return  # the server was killed mid-request: that write was not acknowledged
 
 
+@pytest.mark.embedded_store("`amv serve` runs (and loses to kill -9) its own store server on the data directory")
 def test_acknowledged_writes_survive_kill_9(data_dir: Path) -> None:
     token = Accounts(data_dir / "ledger.sqlite").create_token("durability", Role.editor)
     auth = {"Authorization": f"Bearer {token}"}

@@ -27,7 +27,7 @@ from graph.services import Services, open_services
 from graph.submissions import Submission, record_from_json
 from tests.conftest import bearer, make_settings
 from tests.http_util import LocalSite, Reply, SeenRequest, local_site
-from tests.test_contribute import PASSWORD, csrf_of, log_in
+from tests.login_util import app_with_users, csrf_of, log_in
 
 FIXTURES = Path(__file__).parent / "fixtures" / "harvest"
 BASE = "https://w3id.org/arbejdsmiljoviden/"
@@ -351,10 +351,7 @@ def test_tagging_matches_whole_labels_longest_first_and_folds_danish_letters(sha
 
 @pytest.fixture
 def app_client(data_dir: Path) -> Iterator[TestClient]:
-    with TestClient(create_app(_settings(data_dir))) as client:
-        accounts = client.app.state.services.accounts  # type: ignore[attr-defined]
-        accounts.add_user("bidrag@example.org", "Bo Bidrag", Role.contributor, PASSWORD)
-        accounts.add_user("redaktion@example.org", "Rut Redaktør", Role.editor, PASSWORD)
+    with app_with_users(_settings(data_dir)) as client:
         yield client
 
 

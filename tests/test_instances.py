@@ -3,9 +3,7 @@ store's change log, so what is approved through one is found through the other w
 
 from __future__ import annotations
 
-import os
 import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -17,34 +15,14 @@ from api.routes.submissions import EXAMPLE_ITEM
 from graph.accounts import Accounts, Role
 from graph.store_server import ManagedStoreServer, free_port
 from tests.conftest import make_settings
+from tests.serve_util import start_serve
 
 FOLLOW_WITHIN = 2.0  # seconds: the issue's figure
 
 
 def start_instance(data_dir: Path, store_url: str, index_dir: Path, port: int) -> subprocess.Popen[bytes]:
-    env = {
-        **os.environ,
-        "AMV_DATA_DIR": str(data_dir),
-        "AMV_STORE_URL": store_url,
-        "AMV_INDEX_DIR": str(index_dir),
-    }
-    process = subprocess.Popen(
-        [sys.executable, "-m", "graph.cli", "serve", "--port", str(port)],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    deadline = time.monotonic() + 120
-    while time.monotonic() < deadline:
-        assert process.poll() is None, "amv serve exited"
-        try:
-            if httpx.get(f"http://127.0.0.1:{port}/ready", timeout=5).status_code == 200:
-                return process
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.2)
-    process.kill()
-    raise AssertionError("the instance did not become ready")
+    """An instance of its own search index on the shared store."""
+    return start_serve(data_dir, port, {"AMV_STORE_URL": store_url, "AMV_INDEX_DIR": str(index_dir)}, within=120)
 
 
 @pytest.fixture
@@ -74,6 +52,7 @@ def found_within(url: str, params: dict[str, str], iri: str, seconds: float) -> 
     return None
 
 
+@pytest.mark.embedded_store("runs its own store server on the data directory for both instances")
 def test_a_record_approved_through_one_instance_is_searchable_through_the_other(
     two_instances: tuple[str, str], data_dir: Path
 ) -> None:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
 from fastapi.testclient import TestClient
 from pyoxigraph import NamedNode
 
@@ -43,6 +44,7 @@ def make_layout_1(data_dir: Path) -> int:
     return head
 
 
+@pytest.mark.embedded_store("writes an older layout into the embedded store files")
 def test_amv_upgrade_brings_a_first_release_directory_up_to_date(data_dir: Path) -> None:
     head = make_layout_1(data_dir)
     assert head >= 2
@@ -59,6 +61,7 @@ def test_amv_upgrade_brings_a_first_release_directory_up_to_date(data_dir: Path)
     assert "up to date" in amv(data_dir, "upgrade", check=True).stdout
 
 
+@pytest.mark.embedded_store("writes an older layout into the embedded store files")
 def test_opening_an_older_directory_upgrades_it_silently(data_dir: Path) -> None:
     head = make_layout_1(data_dir)
     with TestClient(create_app(make_settings(data_dir))) as client:
@@ -67,6 +70,7 @@ def test_opening_an_older_directory_upgrades_it_silently(data_dir: Path) -> None
     assert json.loads((data_dir / FILE).read_text())["layout"] == CURRENT
 
 
+@pytest.mark.embedded_store("writes an older layout into the embedded store files")
 def test_a_directory_of_a_newer_release_is_refused_untouched(data_dir: Path) -> None:
     (data_dir / FILE).write_text(json.dumps({"layout": CURRENT + 1}))
     result = amv(data_dir, "upgrade")

@@ -214,7 +214,7 @@ def test_walk_from_home_to_a_solutions_actors_by_links_only(client: TestClient) 
 
 def test_rdflib_can_parse_an_iri_from_the_running_server(data_dir: Path) -> None:
     from graph.store_server import free_port
-    from tests.test_serve import start_serve
+    from tests.serve_util import start_serve
 
     port = free_port()
     serve = start_serve(data_dir, port)

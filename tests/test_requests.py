@@ -14,38 +14,21 @@ import feedparser
 import pytest
 from fastapi.testclient import TestClient
 
-from api.app import create_app
 from graph.accounts import Role
 from tests.conftest import make_settings
+from tests.login_util import app_with_users, csrf_of, log_in
 from tests.smtp_util import Inbox, smtp  # noqa: F401 - the fixture
 
 SITE = "http://testserver"
-PASSWORD = "et-langt-kodeord-til-test"
 BASE = "https://w3id.org/arbejdsmiljoviden/"
 
 
 @pytest.fixture
 def client(data_dir: Path, smtp: Inbox) -> Iterator[TestClient]:  # noqa: F811
     settings = make_settings(data_dir, smtp_host="127.0.0.1", smtp_port=smtp.port, site_url=SITE)
-    with TestClient(create_app(settings)) as c:
-        accounts = c.app.state.services.accounts  # type: ignore[attr-defined]
-        accounts.add_user("rut@eksempel.dk", "Rut Redaktør", Role.editor, PASSWORD)
-        accounts.add_user("bo@eksempel.dk", "Bo Bidrag", Role.contributor, PASSWORD)
+    users = [("rut@eksempel.dk", "Rut Redaktør", Role.editor), ("bo@eksempel.dk", "Bo Bidrag", Role.contributor)]
+    with app_with_users(settings, users) as c:
         yield c
-
-
-def csrf_of(html: str) -> str:
-    match = re.search(r'name="csrf" value="([^"]+)"', html)
-    assert match
-    return match.group(1)
-
-
-def log_in(client: TestClient, email: str) -> None:
-    page = client.get("/login").text
-    answer = client.post(
-        "/login", data={"email": email, "password": PASSWORD, "csrf": csrf_of(page)}, follow_redirects=False
-    )
-    assert answer.status_code == 303
 
 
 def ask(client: TestClient, **fields: str | list[str]) -> tuple[int, str]:

@@ -212,6 +212,7 @@ def test_a_loaded_record_is_found_by_the_next_search_and_gone_after_withdrawal(s
     assert services.search.count() == services.ledger.count_by_status()["published"]
 
 
+@pytest.mark.embedded_store("runs its own store server on the data directory")
 def test_changes_made_by_another_process_are_seen_by_the_next_search(data_dir: Path) -> None:
     """Two deployments' worth of objects on one data directory (as `amv serve` and `amv load` are)."""
     settings = make_settings(data_dir)

@@ -5,8 +5,6 @@ from __future__ import annotations
 import os
 import re
 import signal
-import subprocess
-import sys
 import time
 from pathlib import Path
 
@@ -14,33 +12,9 @@ import httpx
 import pytest
 
 from graph.store_server import free_port
-from tests.conftest import make_settings
 from tests.records_util import problem_turtle
+from tests.serve_util import start_serve
 from tests.test_cli import amv
-
-
-def start_serve(data_dir: Path, port: int) -> subprocess.Popen[bytes]:
-    env = {**os.environ, "AMV_DATA_DIR": str(data_dir)}
-    env.pop("AMV_STORE_URL", None)
-    if url := make_settings(data_dir).store_url:  # remote-store run: serve from the test's store server
-        env["AMV_STORE_URL"] = url
-    process = subprocess.Popen(
-        [sys.executable, "-m", "graph.cli", "serve", "--port", str(port)],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        assert process.poll() is None, "amv serve exited"
-        try:
-            if httpx.get(f"http://127.0.0.1:{port}/ready", timeout=5).status_code == 200:
-                return process
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.1)
-    process.kill()
-    raise AssertionError("amv serve did not come up")
 
 
 def problems_on_home(port: int) -> int:

@@ -231,7 +231,7 @@ def test_sparqlwrapper_and_rdflib_sparqlstore_against_the_running_server(server_
     from SPARQLWrapper import JSON, SPARQLWrapper
 
     from graph.store_server import free_port
-    from tests.test_serve import start_serve
+    from tests.serve_util import start_serve
 
     data_dir = tmp_path / "data"
     shutil.copytree(server_dir, data_dir)

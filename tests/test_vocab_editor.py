@@ -22,14 +22,12 @@ from api.app import create_app
 from graph.accounts import Role
 from graph.store_server import ManagedStoreServer
 from tests.conftest import bearer, make_settings
-from tests.test_contribute import PASSWORD, csrf_of, log_in
+from tests.login_util import CONTRIBUTOR, EDITOR, USERS, add_users, csrf_of, log_in
 
 BASE = "https://w3id.org/arbejdsmiljoviden/"
 FACTORS = BASE + "vocab/factors"
 SKOS = "http://www.w3.org/2004/02/skos/core#"
-EDITOR = "redaktion@example.org"
 SECOND_EDITOR = "anden.redaktor@example.org"
-CONTRIBUTOR = "bidrag@example.org"
 
 
 @pytest.fixture(scope="module")
@@ -42,10 +40,7 @@ def served(initialised_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> I
     shutil.copytree(initialised_dir, data_dir)
     settings = make_settings(data_dir)
     with ManagedStoreServer(settings) as server, TestClient(create_app(replace(settings, store_url=server.url))) as c:
-        accounts = c.app.state.services.accounts  # type: ignore[attr-defined]
-        accounts.add_user(EDITOR, "Rut Redaktør", Role.editor, PASSWORD)
-        accounts.add_user(SECOND_EDITOR, "Erik Redaktør", Role.editor, PASSWORD)
-        accounts.add_user(CONTRIBUTOR, "Bo Bidrag", Role.contributor, PASSWORD)
+        add_users(c, [*USERS, (SECOND_EDITOR, "Erik Redaktør", Role.editor)])
         yield c
 
 

@@ -19,19 +19,18 @@ from pyoxigraph import BlankNode, Literal, NamedNode, Triple
 from typer.testing import CliRunner
 
 from api.app import create_app
-from graph.accounts import Role
 from graph.cli import app as cli
 from graph.rdf import SUFFIXES, to_rdflib
 from graph.services import Services
 from graph.vocab_edit import ChangeSet, EditRefused, Thesaurus
 from graph.vocab_io import EXPORT_FORMATS, ImportFailed, apply_import, export_scheme, plan_import
 from tests.conftest import make_settings
+from tests.login_util import app_with_users, csrf_of, log_in
 
 SKOS = "http://www.w3.org/2004/02/skos/core#"
 PREF = NamedNode(SKOS + "prefLabel")
 BROADER = NamedNode(SKOS + "broader")
 FOREIGN = Path(__file__).parent / "fixtures" / "foreign-skos.ttl"
-PASSWORD = "en lang og god adgangskode"
 
 
 def scheme_state(services: Services, slug: str = "factors") -> set[Triple]:
@@ -264,22 +263,8 @@ def test_cli_export_and_import(data_dir: Path, tmp_path: Path, monkeypatch: pyte
 
 @pytest.fixture
 def app_client(data_dir: Path) -> Iterator[TestClient]:
-    with TestClient(create_app(make_settings(data_dir))) as client:
-        accounts = client.app.state.services.accounts  # type: ignore[attr-defined]
-        accounts.add_user("bidrag@example.org", "Bo Bidrag", Role.contributor, PASSWORD)
-        accounts.add_user("redaktion@example.org", "Rut Redaktør", Role.editor, PASSWORD)
+    with app_with_users(make_settings(data_dir)) as client:
         yield client
-
-
-def log_in(client: TestClient, email: str) -> None:
-    client.cookies.clear()
-    csrf = csrf_of(client.get("/login").text)
-    response = client.post("/login", data={"email": email, "password": PASSWORD, "csrf": csrf}, follow_redirects=False)
-    assert response.status_code == 303
-
-
-def csrf_of(html: str) -> str:
-    return re.search(r'name="csrf" value="([^"]+)"', html).group(1)  # type: ignore[union-attr]
 
 
 def test_import_page_previews_the_diff_and_applies_it_on_confirmation(app_client: TestClient) -> None:

@@ -11,11 +11,9 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 from starlette.concurrency import run_in_threadpool
-from starlette.datastructures import UploadFile
 
-from api.auth import current_session
 from api.i18n import MESSAGES, request_language
-from api.routes.contribute import _login_redirect, _signed_form
+from api.routes.contribute import _role_session, _signed_form, _staged_uploads, _upload_too_big, _uploaded_file
 from api.templating import render
 from graph.accounts import Role
 from graph.bulk_import import (
@@ -26,15 +24,10 @@ from graph.bulk_import import (
     ImportRefused,
     ImportReport,
     RowStatus,
-    StagedUploads,
     column_layout,
 )
 
 router = APIRouter()
-
-
-def _staging(request: Request) -> StagedUploads:
-    return StagedUploads(request.app.state.services.settings.data_dir / "imports")
 
 
 def _form_page(request: Request, error: str = "", status: int = 200) -> Response:
@@ -57,12 +50,9 @@ def _form_page(request: Request, error: str = "", status: int = 200) -> Response
 
 def _editor_session(request: Request) -> Response | None:
     """None when the caller is logged in as an editor (kept on request.state); else the page to answer with."""
-    session = current_session(request)
-    if session is None:
-        return _login_redirect(request)
-    if not session.principal.role.at_least(Role.editor):
-        message = MESSAGES["import.editors_only"][request_language(request)]
-        return render(request, "message.html", {"message": message}, status_code=403)
+    session = _role_session(request, Role.editor, "import.editors_only")
+    if isinstance(session, Response):
+        return session
     request.state.import_session = session
     return None
 
@@ -79,28 +69,28 @@ async def dry_run(request: Request) -> Response:
     if refused is not None:
         return refused
     lang = request_language(request)
-    if int(request.headers.get("content-length") or 0) > MAX_UPLOAD_BYTES + 100_000:
+    if _upload_too_big(request):
         return _form_page(request, MESSAGES["import.too_big"][lang], status=413)
     signed = await _signed_form(request, Role.editor)
     if isinstance(signed, Response):
         return signed
     values, principal = signed
-    upload = (await request.form()).get("file")
-    if not isinstance(upload, UploadFile) or not upload.filename:
+    upload = await _uploaded_file(request)
+    if upload is None:
         return _form_page(request, MESSAGES["import.no_file"][lang], status=400)
-    data = await upload.read(MAX_UPLOAD_BYTES + 1)
+    filename, data = upload
     if len(data) > MAX_UPLOAD_BYTES:
         return _form_page(request, MESSAGES["import.too_big"][lang], status=413)
     publish = (values.get("publish") or [""])[0] == "1"
     importer = Importer(request.app.state.services)
     try:
         report = await run_in_threadpool(
-            importer.run, data, upload.filename, agent=principal.agent, apply=False, publish=publish
+            importer.run, data, filename, agent=principal.agent, apply=False, publish=publish
         )
     except ImportRefused as exc:
         return _form_page(request, exc.message(lang), status=422)
     valid = report.count(RowStatus.new) + report.count(RowStatus.update)
-    token = _staging(request).stage(data, upload.filename, principal.agent, publish) if valid else ""
+    token = _staged_uploads(request).stage(data, filename, principal.agent, publish) if valid else ""
     return _report_page(request, report, token)
 
 
@@ -114,7 +104,7 @@ async def apply(request: Request) -> Response:
         return signed
     values, principal = signed
     token = (values.get("upload") or [""])[0]
-    staging = _staging(request)
+    staging = _staged_uploads(request)
     staged = staging.load(token, principal.agent)
     if staged is None:
         return _form_page(request, MESSAGES["import.expired"][request_language(request)], status=410)

@@ -18,12 +18,14 @@ import urllib.parse
 
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, RedirectResponse, Response
+from starlette.datastructures import UploadFile
 
 from api.auth import AuthError, check_csrf, current_session, require_role
 from api.errors import json_error
 from api.i18n import MESSAGES, request_language
 from api.templating import render
 from graph.accounts import Principal, Role, Session
+from graph.bulk_import import MAX_UPLOAD_BYTES, StagedUploads
 from graph.curation import OPEN, form_values, kept_statements, with_kept
 from graph.forms import form_fields, json_from_form
 from graph.harvest.review import harvest_notes
@@ -38,6 +40,26 @@ RECORD_ID = re.compile(r"[0-9a-z]{8}")
 
 def _login_redirect(request: Request) -> Response:
     return RedirectResponse("/login?" + urllib.parse.urlencode({"next": request.url.path}), status_code=303)
+
+
+def _upload_too_big(request: Request) -> bool:
+    """Whether a posted upload is over MAX_UPLOAD_BYTES by its declared length (allowing for the form's other
+    fields), so that it is refused before it is read."""
+    return int(request.headers.get("content-length") or 0) > MAX_UPLOAD_BYTES + 100_000
+
+
+async def _uploaded_file(request: Request) -> tuple[str, bytes] | None:
+    """(filename, content) of the file field `file` of a posted multipart form, None when no file was chosen.
+    At most MAX_UPLOAD_BYTES + 1 bytes are read: a longer content means the file is too big."""
+    upload = (await request.form()).get("file")
+    if not isinstance(upload, UploadFile) or not upload.filename:
+        return None
+    return upload.filename, await upload.read(MAX_UPLOAD_BYTES + 1)
+
+
+def _staged_uploads(request: Request) -> StagedUploads:
+    """Uploads kept between a preview and its confirmation (bulk import, vocabulary import)."""
+    return StagedUploads(request.app.state.services.settings.data_dir / "imports")
 
 
 async def _signed_form(request: Request, role: Role) -> tuple[dict[str, list[str]], Principal] | Response:
@@ -93,8 +115,7 @@ def _form_page(
     editing: Submission | None = None,
     kept: int = 0,
 ) -> Response:
-    session = current_session(request)
-    assert session is not None
+    session = _known_session(request)
     lang = request_language(request)
     fields = form_fields(Site(request.app.state.services), kind, lang)
     resubmit = (
@@ -199,13 +220,25 @@ def my_submissions(request: Request) -> Response:
     )
 
 
-def _editor_session(request: Request) -> Session | Response:
+def _known_session(request: Request) -> Session:
+    """The session of a request already found to have one (by `_signed_form` or `_role_session`)."""
+    session = current_session(request)
+    assert session is not None
+    return session
+
+
+def _role_session(request: Request, role: Role, refused_key: str) -> Session | Response:
+    """The logged-in session if its role suffices; else the login page, or a 403 page saying MESSAGES[refused_key]."""
     session = current_session(request)
     if session is None:
         return _login_redirect(request)
-    if not session.principal.role.at_least(Role.editor):
-        return _message(request, "review.only_editors", 403)
+    if not session.principal.role.at_least(role):
+        return _message(request, refused_key, 403)
     return session
+
+
+def _editor_session(request: Request) -> Session | Response:
+    return _role_session(request, Role.editor, "review.only_editors")
 
 
 def _message(request: Request, key: str, status: int) -> Response:

@@ -15,10 +15,9 @@ from urllib.parse import quote, urlencode
 from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
 
-from api.auth import current_session
 from api.i18n import MESSAGES, request_language
 from api.public_forms import client_address, form_token, form_token_ok, set_form_token
-from api.routes.contribute import _login_redirect, _signed_form
+from api.routes.contribute import _known_session, _role_session, _signed_form
 from api.templating import render
 from graph.accounts import Role, Session
 from graph.guidance import (
@@ -119,13 +118,7 @@ async def ask(request: Request) -> Response:
 
 
 def _editor(request: Request) -> Session | Response:
-    session = current_session(request)
-    if session is None:
-        return _login_redirect(request)
-    if not session.principal.role.at_least(Role.editor):
-        message = MESSAGES["requests.editors_only"][request_language(request)]
-        return render(request, "message.html", {"message": message}, status_code=403)
-    return session
+    return _role_session(request, Role.editor, "requests.editors_only")
 
 
 @router.get("/requests")
@@ -219,8 +212,7 @@ async def update_request(request: Request, request_id: str) -> Response:
     if isinstance(signed, Response):
         return signed
     values, principal = signed
-    session = current_session(request)
-    assert session is not None
+    session = _known_session(request)
     try:
         _guidance(request).update(
             request_id,
@@ -240,8 +232,7 @@ async def answer_request(request: Request, request_id: str) -> Response:
     if isinstance(signed, Response):
         return signed
     values, principal = signed
-    session = current_session(request)
-    assert session is not None
+    session = _known_session(request)
     try:
         _guidance(request).answer(
             request_id,
@@ -263,8 +254,7 @@ async def publish_faq(request: Request, request_id: str) -> Response:
     if isinstance(signed, Response):
         return signed
     values, principal = signed
-    session = current_session(request)
-    assert session is not None
+    session = _known_session(request)
     form = {name: _first(values, name) for name in ("question", "question_en", "answer", "answer_en")}
     form |= {name: _first(values, name) for name in ("factors", "industries", "records")}
     try:

@@ -7,10 +7,10 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 
-from api.auth import AuthError, current_session, require_role
+from api.auth import AuthError, require_role
 from api.errors import json_error
 from api.i18n import MESSAGES, request_language
-from api.routes.contribute import _login_redirect, _message, _signed_form
+from api.routes.contribute import _known_session, _message, _role_session, _signed_form
 from api.templating import render
 from graph.accounts import Role, Session
 from graph.harvest.runner import SourceRefused, define_source
@@ -21,12 +21,7 @@ RUNS_SHOWN = 20
 
 
 def _editor(request: Request) -> Session | Response:
-    session = current_session(request)
-    if session is None:
-        return _login_redirect(request)
-    if not session.principal.role.at_least(Role.editor):
-        return _message(request, "harvest.only_editors", 403)
-    return session
+    return _role_session(request, Role.editor, "harvest.only_editors")
 
 
 def _page(
@@ -94,8 +89,7 @@ async def add_source(request: Request) -> Response:
     first = {name: (values.get(name) or [""])[0].strip() for name in ("name", "type", "url", "kind", "actor", "every")}
     first["default_type"] = (values.get("default_type") or [""])[0].strip()
     first["concepts"] = (values.get("concepts") or [""])[0].strip()
-    session = current_session(request)
-    assert session is not None
+    session = _known_session(request)
     try:
         every = float(first["every"] or "24")
     except ValueError:

@@ -12,12 +12,13 @@ from __future__ import annotations
 
 import asyncio
 import json
+from collections.abc import Callable
 from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, Response
 
-from api.auth import AuthError, require_role
+from api.auth import AuthError, require_role, require_role_json
 from api.errors import json_error
 from graph.accounts import Principal, Role
 from graph.curation import OPEN
@@ -143,10 +144,9 @@ def _path(submission: Submission) -> str:
 @router.post("", status_code=201, openapi_extra=SUBMIT_DOC, summary="Submit one record for review")
 async def submit(request: Request) -> Response:
     services = request.app.state.services
-    try:
-        principal = require_role(request, Role.contributor)
-    except AuthError as exc:
-        return json_error(exc.status, exc.message, headers=exc.headers)
+    principal = require_role_json(request, Role.contributor)
+    if isinstance(principal, Response):
+        return principal
     body = await request.body()
     if len(body) > MAX_BODY:
         return json_error(413, f"The body is larger than {MAX_BODY:,} bytes; send one record per submission.")
@@ -179,7 +179,7 @@ async def submit(request: Request) -> Response:
         )
         warnings = await asyncio.to_thread(services.submissions.possible_duplicates, record)
     except SubmissionRefused as exc:
-        return json_error(exc.status, exc.message, exc.errors if exc.status == 422 else None)
+        return _refused(exc)
     return JSONResponse(
         submission.as_json(_path(submission), warnings),
         status_code=201 if created else 200,
@@ -199,10 +199,9 @@ def list_submissions(
     `user:name@example.org` or `token:partner`), `older_than` (days waiting), `status` (`pending` or
     `changes_requested`)."""
     services = request.app.state.services
-    try:
-        principal = require_role(request, Role.contributor)
-    except AuthError as exc:
-        return json_error(exc.status, exc.message, headers=exc.headers)
+    principal = require_role_json(request, Role.contributor)
+    if isinstance(principal, Response):
+        return principal
     if status not in [s.value for s in OPEN]:
         return json_error(400, "status must be pending or changes_requested.")
     if older_than is not None and older_than < 0:
@@ -217,10 +216,9 @@ def list_submissions(
 @router.get("/{submission_id}", summary="The status of one submission")
 def get_submission(request: Request, submission_id: str) -> Response:
     services = request.app.state.services
-    try:
-        principal = require_role(request, Role.contributor)
-    except AuthError as exc:
-        return json_error(exc.status, exc.message, headers=exc.headers)
+    principal = require_role_json(request, Role.contributor)
+    if isinstance(principal, Response):
+        return principal
     submission = services.submissions.get(submission_id)
     if not _visible(submission, principal):
         return json_error(404, f"No submission {submission_id} that you can see.")
@@ -237,7 +235,7 @@ async def approve(request: Request, submission_id: str) -> Response:
     except AuthError as exc:
         return json_error(exc.status, exc.message, headers=exc.headers)
     except SubmissionRefused as exc:
-        return json_error(exc.status, exc.message, exc.errors if exc.status == 422 else None)
+        return _refused(exc)
     return JSONResponse(submission.as_json(_path(submission)))
 
 
@@ -258,22 +256,38 @@ async def approve(request: Request, submission_id: str) -> Response:
 )
 async def reject(request: Request, submission_id: str) -> Response:
     services = request.app.state.services
+    decided = await _editor_decision(
+        request,
+        "reason",
+        lambda editor, reason: services.submissions.reject(submission_id, editor=editor.agent, reason=reason),
+    )
+    if isinstance(decided, Response):
+        return decided
+    return JSONResponse(decided.as_json(_path(decided)))
+
+
+async def _editor_decision(
+    request: Request, field: str, decide: Callable[[Principal, str], Submission]
+) -> Submission | Response:
+    """An editor's decision carrying one text, sent as JSON `{field: "..."}`: the submission it changed, or the
+    JSON error to answer with."""
+    principal = require_role_json(request, Role.editor)
+    if isinstance(principal, Response):
+        return principal
     try:
-        principal = require_role(request, Role.editor)
-        try:
-            reason = json.loads(await request.body()).get("reason", "")
-        except (ValueError, AttributeError, RecursionError):
-            return json_error(400, 'Send {"reason": "..."} as JSON.')
-        if not isinstance(reason, str):
-            return json_error(422, "reason must be text")
-        submission = await asyncio.to_thread(
-            services.submissions.reject, submission_id, editor=principal.agent, reason=reason
-        )
-    except AuthError as exc:
-        return json_error(exc.status, exc.message, headers=exc.headers)
+        text = json.loads(await request.body()).get(field, "")
+    except (ValueError, AttributeError, RecursionError):
+        return json_error(400, f'Send {{"{field}": "..."}} as JSON.')
+    if not isinstance(text, str):
+        return json_error(422, f"{field} must be text")
+    try:
+        return await asyncio.to_thread(decide, principal, text)
     except SubmissionRefused as exc:
-        return json_error(exc.status, exc.message, exc.errors if exc.status == 422 else None)
-    return JSONResponse(submission.as_json(_path(submission)))
+        return _refused(exc)
+
+
+def _refused(exc: SubmissionRefused) -> Response:
+    return json_error(exc.status, exc.message, exc.errors if exc.status == 422 else None)
 
 
 @router.post(
@@ -313,22 +327,14 @@ async def reject(request: Request, submission_id: str) -> Response:
 )
 async def send_back(request: Request, submission_id: str) -> Response:
     services = request.app.state.services
-    try:
-        principal = require_role(request, Role.editor)
-        try:
-            comments = json.loads(await request.body()).get("comments", "")
-        except (ValueError, AttributeError, RecursionError):
-            return json_error(400, 'Send {"comments": "..."} as JSON.')
-        if not isinstance(comments, str):
-            return json_error(422, "comments must be text")
-        submission = await asyncio.to_thread(
-            services.curation.send_back, submission_id, editor=principal.agent, comments=comments
-        )
-    except AuthError as exc:
-        return json_error(exc.status, exc.message, headers=exc.headers)
-    except SubmissionRefused as exc:
-        return json_error(exc.status, exc.message, exc.errors if exc.status == 422 else None)
-    return JSONResponse(services.curation.as_json(submission, _path(submission)))
+    decided = await _editor_decision(
+        request,
+        "comments",
+        lambda editor, comments: services.curation.send_back(submission_id, editor=editor.agent, comments=comments),
+    )
+    if isinstance(decided, Response):
+        return decided
+    return JSONResponse(services.curation.as_json(decided, _path(decided)))
 
 
 EDIT_DOC: dict[str, Any] = {
@@ -362,10 +368,9 @@ EDIT_DOC: dict[str, Any] = {
 @router.put("/{submission_id}", summary="Edit a submission: a new version", openapi_extra=EDIT_DOC)
 async def edit(request: Request, submission_id: str) -> Response:
     services = request.app.state.services
-    try:
-        principal = require_role(request, Role.contributor)
-    except AuthError as exc:
-        return json_error(exc.status, exc.message, headers=exc.headers)
+    principal = require_role_json(request, Role.contributor)
+    if isinstance(principal, Response):
+        return principal
     submission = services.submissions.get(submission_id)
     is_editor = principal.role.at_least(Role.editor)
     if submission is None:
@@ -394,5 +399,5 @@ async def edit(request: Request, submission_id: str) -> Response:
             services.curation.edit, submission_id, record, agent=principal.agent, is_editor=is_editor
         )
     except SubmissionRefused as exc:
-        return json_error(exc.status, exc.message, exc.errors if exc.status == 422 else None)
+        return _refused(exc)
     return JSONResponse(services.curation.as_json(updated, _path(updated)))

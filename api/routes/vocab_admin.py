@@ -21,7 +21,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 from pyoxigraph import NamedNode
 
-from api.auth import AuthError, require_role
+from api.auth import require_role_json
 from api.errors import json_error
 from api.i18n import request_language
 from api.negotiation import DATA_REPRESENTATIONS, HTML, NotAcceptable, negotiate, not_acceptable, split_suffix
@@ -122,10 +122,9 @@ async def release_form(request: Request, scheme: str) -> Response:
 @router.post("/api/vocab/{scheme}/releases", status_code=201, tags=["vocabulary editing"])
 async def release_api(request: Request, scheme: str) -> Response:
     """Freeze the scheme as release `version`: `{"version": "1.1", "note": "…"}` (editor token)."""
-    try:
-        principal = require_role(request, Role.editor)
-    except AuthError as exc:
-        return json_error(exc.status, exc.message, headers=exc.headers)
+    principal = require_role_json(request, Role.editor)
+    if isinstance(principal, Response):
+        return principal
     ref = scheme_ref(request, scheme)
     if ref is None:
         return json_error(404, f"There is no concept scheme {scheme}.")
@@ -285,10 +284,9 @@ async def check_mappings_form(request: Request, scheme: str) -> Response:
 def check_mappings_api(request: Request, scheme: str) -> Response:
     """Start checking the scheme's mappings in the background (editor token); the quality report shows
     the answers with their date. 202 with `started: false` when a check is running already."""
-    try:
-        require_role(request, Role.editor)
-    except AuthError as exc:
-        return json_error(exc.status, exc.message, headers=exc.headers)
+    refused = require_role_json(request, Role.editor)
+    if isinstance(refused, Response):
+        return refused
     ref = scheme_ref(request, scheme)
     if ref is None:
         return json_error(404, f"There is no concept scheme {scheme}.")

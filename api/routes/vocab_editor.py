@@ -22,7 +22,7 @@ from pyoxigraph import NamedNode
 from api.auth import current_session
 from api.i18n import MESSAGES, request_language, translator
 from api.routes import vocab_editor_api
-from api.routes.contribute import _login_redirect, _signed_form
+from api.routes.contribute import _known_session, _role_session, _signed_form
 from api.templating import render
 from graph.accounts import Principal, Role, Session
 from graph.concepts import scheme_summaries
@@ -69,13 +69,7 @@ DECIDED_SHOWN = 20
 
 def _session(request: Request, role: Role) -> Session | Response:
     """The logged-in person, if their role suffices: else the login page, or a 403 page."""
-    session = current_session(request)
-    if session is None:
-        return _login_redirect(request)
-    if not session.principal.role.at_least(role):
-        message = translator(request_language(request))("vocabedit.needs_editor")
-        return render(request, "message.html", {"message": message}, status_code=403)
-    return session
+    return _role_session(request, role, "vocabedit.needs_editor")
 
 
 def _not_found(request: Request) -> Response:
@@ -179,8 +173,7 @@ async def create_scheme(request: Request) -> Response:
         )
     except EditRefused as exc:
         errors, general = _refusal(request, exc, SCHEME_FIELDS)
-        session = current_session(request)
-        assert session is not None
+        session = _known_session(request)
         return _scheme_form(request, session, values, errors, general, status=exc.status)
     return RedirectResponse(f"/vocab/{scheme_id}", status_code=303)
 
@@ -297,8 +290,7 @@ async def create_concept(request: Request, scheme_id: str) -> Response:
         )
     except EditRefused as exc:
         errors, general = _refusal(request, exc, (*EDITOR_FIELDS, "reason"))
-        session = current_session(request)
-        assert session is not None
+        session = _known_session(request)
         t = translator(request_language(request))
         return _concept_form(
             request,
@@ -366,8 +358,7 @@ async def edit_concept(request: Request, scheme_id: str, code: str) -> Response:
         target = await _in_thread(lambda: _submit(request, principal, values, concept, scheme[0], data, create=False))
     except EditRefused as exc:
         errors, general = _refusal(request, exc, (*EDITOR_FIELDS, "reason"))
-        session = current_session(request)
-        assert session is not None
+        session = _known_session(request)
         return _concept_form(
             request,
             session,
@@ -463,8 +454,7 @@ async def retire(request: Request, scheme_id: str, code: str, mode: str) -> Resp
         await _in_thread(work)
     except EditRefused as exc:
         errors, general = _refusal(request, exc, RETIRE_FIELDS[mode])
-        session = current_session(request)
-        assert session is not None
+        session = _known_session(request)
         return _retire_form(request, session, mode, found, code, values, errors, general, status=exc.status)
     return RedirectResponse(Site(services).path(concept.value), status_code=303)
 
@@ -553,8 +543,7 @@ async def _save_collection(request: Request, scheme_id: str, code: str | None) -
         )
     except EditRefused as exc:
         errors, general = _refusal(request, exc, COLLECTION_FIELDS)
-        session = current_session(request)
-        assert session is not None
+        session = _known_session(request)
         return _collection_form(request, session, scheme, code, values, errors, general, status=exc.status)
     return RedirectResponse(f"{scheme[1].path}#collections", status_code=303)
 

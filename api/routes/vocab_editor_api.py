@@ -17,7 +17,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, Response
 from pyoxigraph import NamedNode
 
-from api.auth import AuthError, require_role
+from api.auth import require_role_json
 from api.errors import json_error
 from api.routes.concepts_api import _body, _changes_json, _concept, _run
 from graph.accounts import Principal, Role
@@ -214,10 +214,9 @@ async def change_members(request: Request, scheme: str, code: str) -> Response:
 
 @router.get("/api/proposals", summary="Proposals: editors see everyone's (default: open), others their own")
 def list_proposals(request: Request) -> Response:
-    try:
-        principal = require_role(request, Role.contributor)
-    except AuthError as exc:
-        return json_error(exc.status, exc.message, headers=exc.headers)
+    principal = require_role_json(request, Role.contributor)
+    if isinstance(principal, Response):
+        return principal
     wanted = request.query_params.get("status")
     if wanted is not None and wanted not in ProposalStatus.__members__:
         return json_error(400, f"status must be one of {', '.join(ProposalStatus.__members__)}.")
@@ -258,10 +257,9 @@ async def propose(request: Request) -> Response:
 
 @router.get("/api/proposals/{proposal_id}", summary="One proposal (its proposer and editors)")
 def get_proposal(request: Request, proposal_id: str) -> Response:
-    try:
-        principal = require_role(request, Role.contributor)
-    except AuthError as exc:
-        return json_error(exc.status, exc.message, headers=exc.headers)
+    principal = require_role_json(request, Role.contributor)
+    if isinstance(principal, Response):
+        return principal
     proposal = Proposals(request.app.state.services).get(proposal_id)
     if proposal is None or not (principal.role.at_least(Role.editor) or proposal.proposed_by == principal.agent):
         return json_error(404, f"No proposal {proposal_id}.")

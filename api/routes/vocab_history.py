@@ -21,7 +21,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 from pyoxigraph import NamedNode
 
-from api.auth import AuthError, current_session, require_role
+from api.auth import current_session, require_role_json
 from api.errors import json_error
 from api.i18n import request_language
 from api.negotiation import DATA_REPRESENTATIONS, HTML, NotAcceptable, negotiate, not_acceptable, split_suffix
@@ -184,10 +184,9 @@ def _written(services: Any, sequence: int, agent: str, reason: str) -> int | Non
 async def revert_api(request: Request, sequence: int) -> Response:
     """Undo changeset `sequence` with a new changeset (validated like any edit); 409 when later changes
     touched the same statements. Body (optional): `{"reason": "…"}`."""
-    try:
-        principal = require_role(request, Role.editor)
-    except AuthError as exc:
-        return json_error(exc.status, exc.message, headers=exc.headers)
+    principal = require_role_json(request, Role.editor)
+    if isinstance(principal, Response):
+        return principal
     raw = await request.body()
     try:
         body = json.loads(raw) if raw.strip() else {}

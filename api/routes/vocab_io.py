@@ -13,14 +13,19 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 from starlette.concurrency import run_in_threadpool
-from starlette.datastructures import UploadFile
 
-from api.auth import current_session
 from api.i18n import MESSAGES, request_language
-from api.routes.contribute import _login_redirect, _signed_form
+from api.routes.contribute import (
+    _known_session,
+    _role_session,
+    _signed_form,
+    _staged_uploads,
+    _upload_too_big,
+    _uploaded_file,
+)
 from api.templating import render
 from graph.accounts import Role
-from graph.bulk_import import MAX_UPLOAD_BYTES, StagedUploads
+from graph.bulk_import import MAX_UPLOAD_BYTES
 from graph.text import danish_sort_key
 from graph.views import Site
 from graph.vocab_edit import EditRefused
@@ -50,10 +55,6 @@ def export(request: Request, filename: str) -> Response:
     )
 
 
-def _staging(request: Request) -> StagedUploads:
-    return StagedUploads(request.app.state.services.settings.data_dir / "imports")
-
-
 def _schemes(request: Request) -> list[tuple[str, str]]:
     """(id, title) of every scheme, for the "import into" choice."""
     site = Site(request.app.state.services)
@@ -66,18 +67,12 @@ def _schemes(request: Request) -> list[tuple[str, str]]:
 
 
 def _editor(request: Request) -> Response | None:
-    session = current_session(request)
-    if session is None:
-        return _login_redirect(request)
-    if not session.principal.role.at_least(Role.editor):
-        message = MESSAGES["vocabio.editors_only"][request_language(request)]
-        return render(request, "message.html", {"message": message}, status_code=403)
-    return None
+    session = _role_session(request, Role.editor, "vocabio.editors_only")
+    return session if isinstance(session, Response) else None
 
 
 def _form(request: Request, *, chosen: str = "", error: str = "", status: int = 200) -> Response:
-    session = current_session(request)
-    assert session is not None
+    session = _known_session(request)
     context = {
         "csrf": session.csrf,
         "schemes": _schemes(request),
@@ -99,28 +94,27 @@ async def preview(request: Request) -> Response:
     if refused is not None:
         return refused
     lang = request_language(request)
-    if int(request.headers.get("content-length") or 0) > MAX_UPLOAD_BYTES + 100_000:
+    if _upload_too_big(request):
         return _form(request, error=MESSAGES["vocabio.too_big"][lang], status=413)
     signed = await _signed_form(request, Role.editor)
     if isinstance(signed, Response):
         return signed
     values, principal = signed
     slug = (values.get("scheme") or [""])[0].strip() or None
-    upload = (await request.form()).get("file")
-    if not isinstance(upload, UploadFile) or not upload.filename:
+    upload = await _uploaded_file(request)
+    if upload is None:
         return _form(request, chosen=slug or "", error=MESSAGES["vocabio.no_file"][lang], status=400)
-    data = await upload.read(MAX_UPLOAD_BYTES + 1)
+    filename, data = upload
     try:
-        plan = await run_in_threadpool(plan_import, request.app.state.services, data, upload.filename, slug=slug)
+        plan = await run_in_threadpool(plan_import, request.app.state.services, data, filename, slug=slug)
     except ImportFailed as exc:
         return _form(request, chosen=slug or "", error=exc.message(lang), status=exc.status)
-    token = _staging(request).stage(data, upload.filename, principal.agent, False) if plan.ok and not plan.empty else ""
+    token = _staged_uploads(request).stage(data, filename, principal.agent, False) if plan.ok and not plan.empty else ""
     return _preview(request, plan, token, slug, (values.get("reason") or [""])[0])
 
 
 def _preview(request: Request, plan: ImportPlan, token: str, slug: str | None, reason: str) -> Response:
-    session = current_session(request)
-    assert session is not None
+    session = _known_session(request)
     context = {
         "plan": plan,
         "token": token,
@@ -146,7 +140,7 @@ async def confirm(request: Request) -> Response:
     def value(name: str) -> str:
         return (values.get(name) or [""])[0].strip()
 
-    staging = _staging(request)
+    staging = _staged_uploads(request)
     staged = staging.load(value("upload"), principal.agent)
     if staged is None:
         return _form(request, error=MESSAGES["vocabio.expired"][lang], status=410)

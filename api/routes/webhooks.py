@@ -20,9 +20,9 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 
-from api.auth import AuthError, current_session, require_role
+from api.auth import current_session, require_role_json
 from api.errors import json_error
-from api.routes.contribute import _login_redirect, _signed_form
+from api.routes.contribute import _known_session, _login_redirect, _signed_form
 from api.templating import render
 from graph.accounts import Principal, Role
 from graph.webhooks import DeliveryStatus, Webhook, WebhookRefused
@@ -99,10 +99,9 @@ def _path(hook: Webhook) -> str:
 )
 async def register(request: Request) -> Response:
     services = request.app.state.services
-    try:
-        principal = require_role(request, Role.contributor)
-    except AuthError as exc:
-        return json_error(exc.status, exc.message, headers=exc.headers)
+    principal = require_role_json(request, Role.contributor)
+    if isinstance(principal, Response):
+        return principal
     body = await request.body()
     if len(body) > MAX_BODY:
         return json_error(413, f"The body is larger than {MAX_BODY:,} bytes.")
@@ -139,20 +138,18 @@ async def register(request: Request) -> Response:
 
 @router.get("/api/webhooks", summary="Webhooks: your own (editors and admins: all)", responses=ERRORS)
 def list_hooks(request: Request) -> Response:
-    try:
-        principal = require_role(request, Role.contributor)
-    except AuthError as exc:
-        return json_error(exc.status, exc.message, headers=exc.headers)
+    principal = require_role_json(request, Role.contributor)
+    if isinstance(principal, Response):
+        return principal
     owner = None if principal.role.at_least(Role.editor) else principal.agent
     hooks = request.app.state.services.webhooks.hooks(owner=owner)
     return JSONResponse({"total": len(hooks), "webhooks": [h.as_json() for h in hooks]})
 
 
 def _visible_hook(request: Request, hook_id: str) -> Webhook | Response:
-    try:
-        principal = require_role(request, Role.contributor)
-    except AuthError as exc:
-        return json_error(exc.status, exc.message, headers=exc.headers)
+    principal = require_role_json(request, Role.contributor)
+    if isinstance(principal, Response):
+        return principal
     hook = request.app.state.services.webhooks.get(hook_id)
     if hook is None or not _own(hook, principal):
         return json_error(404, f"No webhook {hook_id} that you can see.")
@@ -245,8 +242,7 @@ def admin_hook(request: Request, hook_id: str) -> Response:
     hook = services.webhooks.get(hook_id)
     if hook is None:
         return render(request, "notfound.html", {}, status_code=404)
-    session = current_session(request)
-    assert session is not None
+    session = _known_session(request)
     return render(
         request,
         "webhooks_hook.html",

@@ -7,9 +7,7 @@ from __future__ import annotations
 import json
 import re
 import sqlite3
-import threading
-from collections.abc import Iterable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
@@ -18,6 +16,7 @@ from typing import Any
 
 from graph.iris import RecordKind
 from graph.ledger import now
+from graph.sqlite import SharedConnection
 
 SCHEMA_SQL = """
 CREATE TABLE IF NOT EXISTS harvest_sources (
@@ -195,28 +194,8 @@ def parse_time(value: str) -> datetime:
 
 class HarvestSources:
     def __init__(self, path: Path) -> None:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        self._db = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
-        self._db.row_factory = sqlite3.Row
-        self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.execute("PRAGMA busy_timeout=10000")
-        self._db.executescript(SCHEMA_SQL)
-        self._lock = threading.RLock()
-
-    @contextmanager
-    def _transaction(self) -> Iterator[sqlite3.Connection]:
-        with self._lock:
-            self._db.execute("BEGIN IMMEDIATE")
-            try:
-                yield self._db
-            except BaseException:
-                self._db.execute("ROLLBACK")
-                raise
-            self._db.execute("COMMIT")
-
-    def _rows(self, sql: str, params: Sequence[object] = ()) -> list[sqlite3.Row]:
-        with self._lock:
-            return self._db.execute(sql, tuple(params)).fetchall()
+        self._sql = SharedConnection(path)
+        self._sql.db.executescript(SCHEMA_SQL)
 
     # -- sources -------------------------------------------------------------------------------
 
@@ -232,7 +211,7 @@ class HarvestSources:
         """Store a new source; ValueError when the name is taken."""
         source.created_at = source.created_at or now()
         try:
-            with self._transaction() as db:
+            with self._sql.transaction() as db:
                 db.execute(
                     """INSERT INTO harvest_sources (name, type, url, kind, actor, concepts, default_type, every_hours,
                                                     created_at, created_by) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
@@ -254,21 +233,21 @@ class HarvestSources:
         return source
 
     def get(self, name: str) -> HarvestSource | None:
-        rows = self._rows("SELECT * FROM harvest_sources WHERE name = ?", (name,))
+        rows = self._sql.rows("SELECT * FROM harvest_sources WHERE name = ?", (name,))
         return self._source(rows[0]) if rows else None
 
     def all(self) -> list[HarvestSource]:
-        return [self._source(r) for r in self._rows("SELECT * FROM harvest_sources ORDER BY name")]
+        return [self._source(r) for r in self._sql.rows("SELECT * FROM harvest_sources ORDER BY name")]
 
     def remove(self, name: str) -> bool:
         """Forget a source (what it queued stays in the review queue; its entries stay known)."""
-        with self._transaction() as db:
+        with self._sql.transaction() as db:
             return db.execute("DELETE FROM harvest_sources WHERE name = ?", (name,)).rowcount > 0
 
     def claim(self, name: str) -> bool:
         """Mark the source as running, unless a run of it is under way (in any process)."""
         stale = (datetime.now(UTC) - RUN_LEASE).isoformat().replace("+00:00", "Z")
-        with self._transaction() as db:
+        with self._sql.transaction() as db:
             cursor = db.execute(
                 "UPDATE harvest_sources SET running_since = ? WHERE name = ? "
                 "AND (running_since IS NULL OR running_since < ?)",
@@ -287,7 +266,7 @@ class HarvestSources:
         queued: int,
         started_at: str,
     ) -> None:
-        with self._transaction() as db:
+        with self._sql.transaction() as db:
             db.execute(
                 """UPDATE harvest_sources SET running_since = NULL, last_run_at = ?, last_status = ?, last_error = ?,
                      last_success_at = CASE WHEN ? = 'error' THEN last_success_at ELSE ? END,
@@ -297,14 +276,14 @@ class HarvestSources:
             )
 
     def release(self, name: str) -> None:
-        with self._transaction() as db:
+        with self._sql.transaction() as db:
             db.execute("UPDATE harvest_sources SET running_since = NULL WHERE name = ?", (name,))
 
     # -- runs ----------------------------------------------------------------------------------
 
     def start_run(self, source: str, trigger: str) -> tuple[int, str]:
         at = now()
-        with self._transaction() as db:
+        with self._sql.transaction() as db:
             cursor = db.execute(
                 "INSERT INTO harvest_runs (source, trigger, started_at) VALUES (?, ?, ?)", (source, trigger, at)
             )
@@ -313,7 +292,7 @@ class HarvestSources:
     def finish_run(
         self, run_id: int, *, status: str, found: int, queued: int, skipped: int, error: str | None, notes: list[str]
     ) -> None:
-        with self._transaction() as db:
+        with self._sql.transaction() as db:
             db.execute(
                 """UPDATE harvest_runs SET finished_at = ?, status = ?, found = ?, queued = ?, skipped = ?, error = ?,
                      notes = ? WHERE id = ?""",
@@ -322,7 +301,7 @@ class HarvestSources:
 
     def runs(self, source: str | None = None, limit: int = 20) -> list[HarvestRun]:
         where, params = ("WHERE source = ?", [source]) if source else ("", [])
-        rows = self._rows(f"SELECT * FROM harvest_runs {where} ORDER BY id DESC LIMIT ?", [*params, limit])
+        rows = self._sql.rows(f"SELECT * FROM harvest_runs {where} ORDER BY id DESC LIMIT ?", [*params, limit])
         return [HarvestRun(**{**dict(r), "notes": json.loads(r["notes"] or "[]")}) for r in rows]
 
     # -- entries -------------------------------------------------------------------------------
@@ -332,12 +311,12 @@ class HarvestSources:
         found: set[str] = set()
         for start in range(0, len(wanted), 500):
             chunk = wanted[start : start + 500]
-            rows = self._rows(f"SELECT key FROM harvest_entries WHERE key IN ({','.join('?' * len(chunk))})", chunk)
+            rows = self._sql.rows(f"SELECT key FROM harvest_entries WHERE key IN ({','.join('?' * len(chunk))})", chunk)
             found |= {r["key"] for r in rows}
         return found
 
     def remember(self, rows: Iterable[EntryRecord]) -> None:
-        with self._transaction() as db:
+        with self._sql.transaction() as db:
             db.executemany(
                 """INSERT OR IGNORE INTO harvest_entries (key, source, status, submission_id, iri, title, suggestions,
                                                           detail, at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)""",
@@ -363,7 +342,7 @@ class HarvestSources:
         found: dict[str, EntryRecord] = {}
         for start in range(0, len(wanted), 500):
             chunk = wanted[start : start + 500]
-            rows = self._rows(
+            rows = self._sql.rows(
                 f"SELECT * FROM harvest_entries WHERE submission_id IN ({','.join('?' * len(chunk))})", chunk
             )
             for row in rows:
@@ -373,12 +352,11 @@ class HarvestSources:
         return found
 
     def entries(self, source: str, limit: int = 50) -> list[EntryRecord]:
-        rows = self._rows(
+        rows = self._sql.rows(
             "SELECT * FROM harvest_entries WHERE source = ? AND status != 'page' ORDER BY at DESC, rowid DESC LIMIT ?",
             (source, limit),
         )
         return [EntryRecord(**{**dict(r), "suggestions": json.loads(r["suggestions"] or "[]")}) for r in rows]
 
     def close(self) -> None:
-        with self._lock:
-            self._db.close()
+        self._sql.close()
