@@ -337,6 +337,9 @@ def serve(
             port=port,
             workers=workers,
             access_log=False,  # our own access log (logger amv.access) carries request ids, as JSON lines
+            # A worker busy with long pages under load answers the supervisor's ping late; the default 5 s
+            # got such workers killed (and their requests cut off). A hung worker is still replaced.
+            timeout_worker_healthcheck=60,
             log_config=LOGGING,
         )
     finally:
