@@ -106,6 +106,8 @@ def init(
         loaded = load_fixed_graphs(
             services.store, services.iris, refresh=refresh, tick=lambda _: progress.advance(task)
         )
+        if loaded:  # in the change log like any write, so running instances see the new schemes at once
+            services.records.log_change([ox.NamedNode(g) for g in loaded], "loaded", agent=_agent(), reason="amv init")
         out.print(
             f"graphs loaded: {len(loaded)} (of {files}; existing ones kept)"
             if not refresh
