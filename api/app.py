@@ -12,6 +12,7 @@ from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from api.middleware import ServiceHeaders
+from api.page_cache import PublicPageCache
 from api.routes import (
     about,
     account,
@@ -106,6 +107,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         docs_url=None,  # served by api_docs from our static files, under our CSP
         redoc_url=None,
     )
+    app.add_middleware(PublicPageCache)  # inside ServiceHeaders: every answer still gets its own request id
     app.add_middleware(ServiceHeaders, max_body_bytes=settings.max_body_bytes)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
 

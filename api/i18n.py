@@ -403,6 +403,11 @@ MESSAGES: dict[str, dict[str, str]] = {
     "about.triples": {"da": "RDF-tripler i alt", "en": "RDF triples in total"},
     "about.entities": {"da": "Ressourcer med egen identifikator", "en": "Resources with their own identifier"},
     "about.modified": {"da": "Senest ændret", "en": "Last changed"},
+    "summary.counted_at": {"da": "Optalt", "en": "Counted"},
+    "summary.recounting": {
+        "da": "data er ændret siden; tallene tælles op igen lige nu",
+        "en": "the data has changed since; the figures are being recounted now",
+    },
     "about.schemes": {"da": "Begrebssystemer", "en": "Concept schemes"},
     "about.download": {"da": "Download", "en": "Download"},
     "about.download_text": {

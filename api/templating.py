@@ -13,6 +13,7 @@ from api.i18n import LANG_COOKIE, MESSAGES, request_language, translator
 
 templates = Jinja2Templates(directory=Path(__file__).parent / "templates")
 assert templates.env.autoescape, "autoescaping must stay on"
+templates.env.auto_reload = False  # templates change with a deploy, not while serving (no stat per render)
 
 
 def format_number(value: int, lang: str) -> str:

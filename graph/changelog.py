@@ -39,6 +39,11 @@ class ChangeEntry:
     scheme: str | None  # set for thesaurus edits
     action: str | None  # set for record writes
 
+    @property
+    def thesaurus_edit(self) -> bool:
+        """Whether it changed a concept scheme or the ontology (rather than records)."""
+        return self.scheme is not None
+
 
 class ChangeLog:
     def __init__(self, store: Store, iris: Iris, queries: Queries) -> None:
@@ -61,6 +66,11 @@ class ChangeLog:
         rows = self.store.select(self.queries("last-change", graph=self.graph))
         value = rows[0].get("sequence") if rows else None
         return int(value.value) if value is not None else 0
+
+    def created(self, sequence: int) -> str:
+        """When changeset `sequence` was made (ISO 8601, UTC; "" when there is no such changeset)."""
+        rows = self.store.select(self.queries("change-log-created", graph=self.graph, change=self.changeset(sequence)))
+        return rows[0]["created"].value if rows else ""
 
     def advance(self, old: int, new: int) -> tuple[list[Triple], list[Triple]]:
         """The statements to remove and to add (in the same update as the change) to move the head."""

@@ -9,7 +9,6 @@ concept it names (skos:broader*), so knowledge tagged "lifting" counts under "ma
 from __future__ import annotations
 
 import re
-import threading
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -17,9 +16,10 @@ from urllib.parse import urlencode
 
 from pyoxigraph import NamedNode
 
-from graph.dataset_description import freshness
 from graph.iris import DCT
+from graph.services import Services
 from graph.text import danish_sort_key
+from graph.view_cache import Counted
 from graph.views import Ref, Site
 
 FACTORS = "factors"
@@ -111,27 +111,14 @@ def quantile_thresholds(values: Sequence[int], classes: int = QUANTILES) -> list
     return bounds
 
 
-_coverage_cache: dict[str, tuple[str, Coverage]] = {}
-_coverage_lock = threading.Lock()
+def current_coverage(services: Services) -> Counted[Coverage]:
+    """The coverage map as last counted: recounted in the background after each change (its aggregates take
+    seconds at national scale), so a request never waits for it once a map exists (graph.view_cache)."""
+    return services.views.latest("coverage", lambda: coverage(Site(services)))
 
 
 def coverage(site: Site) -> Coverage:
-    """The coverage map of the current dataset version (computed once per version: its aggregates cost
-    seconds at 100k items, its freshness check a fraction of that)."""
-    services = site.services
-    key = freshness(services).key
-    place = str(services.settings.data_dir)
-    with _coverage_lock:
-        cached = _coverage_cache.get(place)
-    if cached and cached[0] == key:
-        return cached[1]
-    result = compute_coverage(site)
-    with _coverage_lock:
-        _coverage_cache[place] = (key, result)
-    return result
-
-
-def compute_coverage(site: Site) -> Coverage:
+    """The coverage map counted now."""
     services = site.services
     store, queries, iris = services.store, services.queries, site.iris
     rows = store.select(queries("coverage-axes", factors=iris.scheme(FACTORS), industries=iris.scheme(INDUSTRIES)))
@@ -195,8 +182,9 @@ def compute_coverage(site: Site) -> Coverage:
     )
 
 
-def coverage_data(cov: Coverage) -> dict[str, object]:
+def coverage_data(counted: Counted[Coverage]) -> dict[str, object]:
     """The data twin of the coverage page (`/coverage.json`)."""
+    cov = counted.value
 
     def axis(a: Axis, **extra: object) -> dict[str, object]:
         return {"iri": a.ref.iri, "code": a.code, "label": a.ref.labels, "total": a.total, **extra}
@@ -207,6 +195,8 @@ def coverage_data(cov: Coverage) -> dict[str, object]:
         "columns": [axis(c) for c in cov.columns],
         "counts": [[cov.count(r, c) for c in cov.columns] for r in cov.rows],
         "totalItems": cov.total_items,
+        "countedAt": counted.at.isoformat(timespec="seconds").replace("+00:00", "Z"),
+        "current": counted.current,  # false while the map is being recounted after a change
         "description": (
             "counts[i][j] is the number of published knowledge items tagged with rows[i] or a narrower factor "
             "and with columns[j] or a narrower industry"

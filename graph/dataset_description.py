@@ -3,17 +3,14 @@
 Used by the "about the data" page, `/.well-known/void`, the dumps (which are regenerated when the
 freshness key changes) and the sitemap.
 
-The freshness key changes whenever the public dataset does: records change only through the
-ledger (every publish and withdrawal writes a history row in the same transaction as the store),
-so the ledger's latest history row covers them; the ontology and the concept schemes are not in
-the ledger, so their graphs contribute an order-independent digest of every statement (~20k
-statements, about 0.1 s, however many records there are).
+The freshness key changes whenever the public dataset does: it is made of the change log's head (every
+write to the public graph appends to it) and the ledger's newest history row — two look-ups, however big
+the dataset is.
 """
 
 from __future__ import annotations
 
 import hashlib
-import threading
 from dataclasses import dataclass, field
 from datetime import date
 
@@ -23,6 +20,7 @@ from graph.concepts import SchemeSummary, scheme_summaries
 from graph.iris import DCT, RDF, RDFS, SKOS, XSD, RecordKind
 from graph.serialize import DCAT, FOAF, VOID
 from graph.services import Services
+from graph.view_cache import Counted
 
 LICENSE = "https://creativecommons.org/licenses/by/4.0/"
 IANA = "http://www.iana.org/assignments/media-types/"
@@ -104,31 +102,22 @@ DUMPS = (
 # -- freshness -------------------------------------------------------------------------------
 
 
-def ledger_marker(services: Services) -> tuple[int, str]:
-    """(id, time) of the ledger's latest history row: every change to a record writes one."""
-    return services.ledger.latest_change()
-
-
 @dataclass(frozen=True)
 class Freshness:
     key: str  # changes whenever the public dataset changes
-    modified: str  # the latest known modification (ledger history or a scheme's dct:modified), ISO 8601
+    modified: str  # the latest known modification (a record's history or the change log), ISO 8601
 
 
 def freshness(services: Services) -> Freshness:
-    history_id, history_at = ledger_marker(services)
-    graphs = [r["scheme"] for r in services.store.select(services.queries("scheme-graphs"))]
-    digest = 0
-    modified = [history_at] if history_at else []
-    for graph in sorted({g.value for g in graphs if isinstance(g, NamedNode)}) + [services.iris.ontology.value]:
-        for quad in services.store.quads(NamedNode(graph)):
-            # An order-independent digest of the graph's statements: the sum of one hash per statement.
-            digest += int.from_bytes(hashlib.blake2b(str(quad).encode("utf-8"), digest_size=8).digest(), "big")
-            if quad.predicate.value == DCT + "modified":
-                modified.append(quad.object.value)
-    parts = [services.iris.base, str(history_id), str(digest % (1 << 64))]
+    """Every write to the public graph appends to the change log (records, thesaurus edits, SPARQL and Graph
+    Store writes, `amv init`) and every record change writes a ledger history row: together, two look-ups
+    name the dataset's version."""
+    changelog = services.records.changelog
+    head = changelog.head()
+    history_id, history_at = services.ledger.latest_change()
+    parts = [services.iris.base, str(head), str(history_id)]
     key = hashlib.sha256("\n".join(parts).encode("utf-8")).hexdigest()
-    return Freshness(key, max(modified, default=""))
+    return Freshness(key, max(history_at, changelog.created(head) if head else ""))
 
 
 # -- statistics ------------------------------------------------------------------------------
@@ -147,32 +136,25 @@ class DatasetStats:
         return self.freshness.modified
 
 
-_stats_cache: dict[str, DatasetStats] = {}
-_stats_lock = threading.Lock()
+def current_stats(services: Services) -> Counted[DatasetStats]:
+    """The dataset's statistics as last counted: recounted in the background after each change (they scan
+    the whole dataset), so a request never waits for them once they exist (graph.view_cache)."""
+    return services.views.latest("dataset-stats", lambda: dataset_stats(services))
 
 
 def dataset_stats(services: Services) -> DatasetStats:
-    """Size and make-up of the public dataset, computed once per version of it (cached by freshness key)."""
-    fresh = freshness(services)
-    cache_key = f"{services.settings.data_dir}|{fresh.key}"
-    with _stats_lock:
-        if cache_key in _stats_cache:
-            return _stats_cache[cache_key]
+    """Size and make-up of the public dataset, counted now (whole-dataset scans)."""
     store, queries = services.store, services.queries
+    fresh = freshness(services)
     size = store.select(queries("dataset-size", base=services.iris.base))
     terms = [r["term"].value for r in store.select(queries("dataset-terms"))]
-    stats = DatasetStats(
+    return DatasetStats(
         freshness=fresh,
         triples=int(size[0]["triples"].value) if size else 0,
         entities=int(size[0]["entities"].value) if size else 0,
         counts=services.records.counts(),
         vocabularies=vocabularies_used(services, terms),
     )
-    with _stats_lock:
-        for old in [k for k in _stats_cache if k.startswith(f"{services.settings.data_dir}|")]:
-            del _stats_cache[old]
-        _stats_cache[cache_key] = stats
-    return stats
 
 
 def vocabularies_used(services: Services, terms: list[str]) -> list[str]:
@@ -310,7 +292,7 @@ def void_triples(
 
 @dataclass
 class AboutPage:
-    stats: DatasetStats
+    counted: Counted[DatasetStats]
     schemes: list[SchemeSummary]
     dumps: tuple[Dump, ...]
     sparql_endpoint: bool
@@ -325,13 +307,17 @@ class AboutPage:
         return DESCRIPTION[lang]
 
     @property
+    def stats(self) -> DatasetStats:
+        return self.counted.value
+
+    @property
     def year(self) -> str:
         return (self.stats.modified or self.accessed.isoformat())[:4]
 
 
-def about_page(services: Services, today: date, *, sparql_endpoint: bool) -> AboutPage:
+def about_page(services: Services, today: date, stats: Counted[DatasetStats], *, sparql_endpoint: bool) -> AboutPage:
     return AboutPage(
-        stats=dataset_stats(services),
+        counted=stats,
         schemes=scheme_summaries(services.store, services.queries),
         dumps=DUMPS,
         sparql_endpoint=sparql_endpoint,

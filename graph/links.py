@@ -482,6 +482,10 @@ class LinkChecker:
         iris = self.services.iris
         checks = self.statuses.report(sort="host")
         self.services.store.replace_graph(linkstatus_graph(iris), linkstatus_triples(iris, checks))
+        # Logged, so that dumps and the dataset's statistics know the public graph changed.
+        self.services.records.log_change(
+            [linkstatus_graph(iris)], "linkstatus", agent="link checker", reason="link check", thesaurus=False
+        )
 
 
 def _interleave_hosts(urls: list[str]) -> list[str]:

@@ -492,14 +492,18 @@ class Records:
                 self.undo_log.cancel(note, self.store)  # the ledger refused: take the store change back
                 raise
 
-    def log_change(self, subjects: list[NamedNode], action: str, *, agent: str, reason: str) -> None:
+    def log_change(
+        self, subjects: list[NamedNode], action: str, *, agent: str, reason: str, thesaurus: bool = True
+    ) -> None:
         """Append a changeset about graphs that are not records (a SPARQL or Graph Store write to a scheme
-        or the ontology); each subject counts as part of itself, so followers read the thesaurus again."""
+        or the ontology; the link checker's report). With `thesaurus`, each subject counts as part of itself,
+        so followers read the thesaurus again."""
         with self._lock():
             head = self.changelog.head()
             log = self.changelog.record_change(head + 1, subjects, action, created=now(), creator=agent, reason=reason)
             change = self.changelog.changeset(head + 1)
-            log += [Triple(change, NamedNode(DCT + "isPartOf"), subject) for subject in subjects]
+            if thesaurus:
+                log += [Triple(change, NamedNode(DCT + "isPartOf"), subject) for subject in subjects]
             old_head, new_head = self.changelog.advance(head, head + 1)
             parts = [delete_data({self.changelog.graph: old_head})] if old_head else []
             self.store.update(" ;\n".join([*parts, insert_data({self.changelog.graph: log + new_head})]))

@@ -62,6 +62,7 @@ class Services:
         self.harvest = HarvestSources(self.settings.ledger_path)  # harvest sources, runs, entries (graph/harvest)
 
     def close(self) -> None:
+        self.views.settle()  # a background recount still reads the store
         self.search.close()
         self.store.close()
         self.ledger.close()

@@ -1,17 +1,34 @@
 """View models that depend only on the public data, kept until the data changes.
 
-Some pages sum up the whole dataset (about, coverage, scheme trees) and cost tens to hundreds of
-milliseconds to compute; under load that is what pushes page p99 up. They are computed once per data
-version: the change log's newest sequence number (every record write, thesaurus edit and SPARQL write
-appends to it) and the ledger's newest history row. Both are one look-up, so a cached page is current
-the moment anything changes — also when another process or app instance made the change.
+Some pages sum up the whole dataset (about, coverage, scheme trees) and cost tens of milliseconds to
+seconds to compute; under load that is what pushes page p99 up. They are computed once per data version:
+
+- `Scope.data`: the change log's newest sequence number (every record write, thesaurus edit and SPARQL
+  write appends to it) and the ledger's newest history row. Both are one look-up, so a cached page is
+  current the moment anything changes — also when another process or app instance made the change.
+- `Scope.thesaurus`: the newest change-log entry that touched a concept scheme or the ontology (a scheme
+  tree does not change when a record is approved). The cache reads the entries it has not seen when the
+  head moves — one query per write, not per request.
+
+Two ways to read:
+
+- `get`: exact. When many requests find the same view out of date, one computes it and the others wait
+  for that result (no stampede of identical computations competing for the CPU).
+- `latest`: for whole-dataset summaries that take seconds at national scale (the coverage map, the
+  dataset's statistics). After a change, one background thread computes the new figures; until they are
+  ready, callers get the previous ones, which carry the time they were counted (`Counted.at`) so the page
+  can say so. Only the first computation ever is waited for.
 """
 
 from __future__ import annotations
 
+import logging
 import threading
 from collections.abc import Callable, Hashable
-from typing import TYPE_CHECKING, Any, TypeVar
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from enum import Enum
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 if TYPE_CHECKING:
     from graph.services import Services
@@ -20,25 +37,140 @@ T = TypeVar("T")
 #: At most this many views are kept (e.g. scheme pages in two languages).
 MAX_ENTRIES = 64
 
+log = logging.getLogger(__name__)
+
+
+class Scope(Enum):
+    data = "data"  # anything public
+    thesaurus = "thesaurus"  # the concept schemes and the ontology only
+    pages = "pages"  # anything public, the search index this process reads and the date (whole pages)
+
+
+@dataclass(frozen=True)
+class Counted(Generic[T]):
+    """A summary and when it was counted (UTC); `current` is False while newer figures are being computed."""
+
+    value: T
+    at: datetime
+    current: bool
+
+
+@dataclass
+class _Entry:
+    version: Hashable
+    value: Any
+    at: datetime
+
 
 class ViewCache:
     def __init__(self, services: Services) -> None:
         self.services = services
-        self._entries: dict[Hashable, tuple[tuple[int, int], Any]] = {}
+        self._entries: dict[Hashable, _Entry] = {}
         self._lock = threading.Lock()
+        self._computing: dict[Hashable, threading.Event] = {}  # key -> set when its computation ends
+        self._head_seen: int | None = None
+        self._thesaurus_change = 0
 
-    def version(self) -> tuple[int, int]:
-        return self.services.records.changelog.head(), self.services.ledger.latest_change()[0]
+    # -- versions ------------------------------------------------------------------------------
 
-    def get(self, key: Hashable, compute: Callable[[], T]) -> T:
-        version = self.version()
+    def version(self, scope: Scope = Scope.data) -> Hashable:
+        if scope is Scope.pages:  # the index first: it is current to at least the head read after it
+            self.services.search.ensure_current()
+            generation = self.services.search.generation
+            return (*self.version(Scope.data), generation, date.today())
+        head = self.services.records.changelog.head()
+        if scope is Scope.thesaurus:
+            return ("thesaurus", self._thesaurus_version(head))
+        return head, self.services.ledger.latest_change()[0]
+
+    def _thesaurus_version(self, head: int) -> int:
+        with self._lock:
+            seen = self._head_seen
+        if seen is None or head < seen:  # first call in this process, or a restored (older) store
+            found = head
+        elif head == seen:
+            return self._thesaurus_change
+        else:
+            found = self._thesaurus_change
+            changelog = self.services.records.changelog
+            while seen < head:
+                entries = changelog.entries(seen, head)
+                if not entries:
+                    break
+                found = max([found, *(e.sequence for e in entries if e.thesaurus_edit)])
+                seen = entries[-1].sequence
+        with self._lock:
+            self._head_seen, self._thesaurus_change = head, found
+        return found
+
+    # -- reading -------------------------------------------------------------------------------
+
+    def get(self, key: Hashable, compute: Callable[[], T], scope: Scope = Scope.data) -> T:
+        """The view for the current data version; computed once per version, however many ask at once."""
+        version = self.version(scope)
+        while True:
+            with self._lock:
+                entry = self._entries.get(key)
+                if entry is not None and entry.version == version:
+                    return entry.value  # type: ignore[no-any-return]
+                running = self._computing.get(key)
+                if running is None:
+                    running = self._computing[key] = threading.Event()
+                    break
+            running.wait()  # another thread computes it; then look again
+        try:
+            value = compute()
+            self._store(key, version, value)
+            return value
+        finally:
+            self._finish(key, running)
+
+    def latest(self, key: Hashable, compute: Callable[[], T], scope: Scope = Scope.data) -> Counted[T]:
+        """The newest figures there are, never waiting for a recomputation once figures exist."""
+        version = self.version(scope)
         with self._lock:
             entry = self._entries.get(key)
-        if entry is not None and entry[0] == version:
-            return entry[1]  # type: ignore[no-any-return]
-        value = compute()
+            if entry is not None and entry.version == version:
+                return Counted(entry.value, entry.at, True)
+            start = entry is not None and key not in self._computing
+            if start:
+                self._computing[key] = threading.Event()
+        if entry is None:  # nothing to show yet: compute now (once)
+            value = self.get(key, compute, scope)
+            with self._lock:
+                at = self._entries[key].at if key in self._entries else datetime.now(UTC)
+            return Counted(value, at, True)
+        if start:
+            threading.Thread(target=self._refresh, args=(key, compute, version), daemon=True).start()
+        return Counted(entry.value, entry.at, False)
+
+    def settle(self, timeout: float = 60.0) -> None:
+        """Wait until no view is being computed (tests, and `latest` callers that must see the newest)."""
         with self._lock:
-            if len(self._entries) >= MAX_ENTRIES:
+            running = list(self._computing.values())
+        for event in running:
+            event.wait(timeout)
+
+    # -- internals -----------------------------------------------------------------------------
+
+    def _refresh(self, key: Hashable, compute: Callable[[], Any], version: Hashable) -> None:
+        with self._lock:
+            running = self._computing[key]
+        try:
+            self._store(key, version, compute())
+        except Exception:  # the previous figures stay; the next request tries again
+            log.exception("recomputing the view %r failed", key)
+        finally:
+            self._finish(key, running)
+
+    def _store(self, key: Hashable, version: Hashable, value: Any) -> None:
+        with self._lock:
+            if key not in self._entries and len(self._entries) >= MAX_ENTRIES:
                 self._entries.pop(next(iter(self._entries)))
-            self._entries[key] = (version, value)
-        return value
+            self._entries[key] = _Entry(version, value, datetime.now(UTC))
+
+    def _finish(self, key: Hashable, running: threading.Event) -> None:
+        with self._lock:
+            if self._computing.get(key) is running:
+                del self._computing[key]
+        running.set()

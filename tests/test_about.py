@@ -25,6 +25,7 @@ from graph.dumps import dump_by_name, ensure_dump
 from graph.iris import RecordKind
 from graph.ledger import RecordStatus
 from graph.services import Services
+from graph.vocab_edit import ChangeSet, Thesaurus
 from tests.conftest import make_settings
 
 BASE = DEFAULT_BASE_URI
@@ -286,11 +287,14 @@ def test_a_vocabulary_edit_that_keeps_the_size_still_changes_the_freshness_key(e
     assert freshness(embedded) == before
     scheme = embedded.iris.scheme("audiences")
     label = ox.NamedNode("http://www.w3.org/2004/02/skos/core#prefLabel")
-    edited, done = [], False
-    for t in embedded.store.graph_triples(scheme):
-        if not done and t.predicate == label and isinstance(t.object, ox.Literal) and t.object.language == "da":
-            t = ox.Triple(t.subject, t.predicate, ox.Literal(t.object.value[::-1], language="da"))
-            done = True
-        edited.append(t)
-    embedded.store.replace_graph(scheme, edited)
-    assert freshness(embedded).key != before.key
+    old = next(
+        t
+        for t in embedded.store.graph_triples(scheme)
+        if t.predicate == label and isinstance(t.object, ox.Literal) and t.object.language == "da"
+    )
+    new = ox.Triple(old.subject, old.predicate, ox.Literal(old.object.value[::-1], language="da"))
+    assert isinstance(old.subject, ox.NamedNode)
+    changes = ChangeSet(old.subject, scheme, added={new}, removed={old})
+    Thesaurus(embedded).apply(changes, agent="test", reason="same size")
+    after = freshness(embedded)
+    assert after.key != before.key and after.modified >= before.modified

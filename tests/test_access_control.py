@@ -323,10 +323,21 @@ def channels(client: TestClient, word: str, iri: str) -> dict[str, httpx.Respons
     }
 
 
+def public_counts(client: TestClient) -> tuple[object, object]:
+    """The coverage map's and the statistics' figures, once counted for the data as it is now."""
+    client.app.state.services.views.settle()  # type: ignore[attr-defined]
+    coverage = client.get("/coverage.json").json()
+    if not coverage["current"]:  # a recount started by this request
+        client.app.state.services.views.settle()  # type: ignore[attr-defined]
+        coverage = client.get("/coverage.json").json()
+    assert coverage["current"]
+    return {k: v for k, v in coverage.items() if k != "countedAt"}, client.get("/statistics.json").json()
+
+
 def test_a_pending_record_is_invisible_through_every_channel(client: TestClient) -> None:
     word = "usynligord"
     title = f"{word} om løft"  # pages echo a query (the word), never the whole title
-    counts_before = (client.get("/coverage.json").json(), client.get("/statistics.json").json())
+    counts_before = public_counts(client)
     created = submit(client, token(client, Role.contributor, "pending-tester"), title)
     iri = created["iri"]
     record_id = iri.rsplit("/", 1)[1]
@@ -336,7 +347,7 @@ def test_a_pending_record_is_invisible_through_every_channel(client: TestClient)
         if response.status_code == 200 and (title in public_text(response) or record_id in public_text(response))
     }
     assert not seen, f"the pending record shows through {seen}"
-    assert (client.get("/coverage.json").json(), client.get("/statistics.json").json()) == counts_before
+    assert public_counts(client) == counts_before
 
     # Approved, it shows: the channels above would have seen it.
     approved = client.post(f"/api/submissions/{created['id']}/approve", headers=token(client, Role.editor))

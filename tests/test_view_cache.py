@@ -1,46 +1,55 @@
-"""Whole-dataset pages are computed once per data version and are current the moment anything changes."""
+"""Whole-dataset pages are computed once per data version, follow every kind of write, and under load
+neither stampede nor make a request wait for a recount."""
 
 from __future__ import annotations
 
+import threading
+import time
 from pathlib import Path
+from typing import Any
 
 from fastapi.testclient import TestClient
 
 from api.app import create_app
 from api.routes.submissions import EXAMPLE_ITEM
 from graph.accounts import Role
+from graph.view_cache import Scope
 from tests.conftest import bearer, make_settings
+
+
+def _current(client: TestClient, path: str, timeout: float = 30) -> dict[str, Any]:
+    """The JSON at `path` once its figures are current (they are recounted in the background)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        body: dict[str, Any] = client.get(path).json()
+        if body["current"] or time.monotonic() > deadline:
+            return body
+        time.sleep(0.05)
 
 
 def test_cached_pages_follow_every_kind_of_write(data_dir: Path) -> None:
     with TestClient(create_app(make_settings(data_dir))) as client:
         editor = bearer(client, Role.editor)
         services = client.app.state.services  # type: ignore[attr-defined]
-        calls = 0
-        original = services.views.get
-
-        def counting(key, compute):  # type: ignore[no-untyped-def]
-            def counted():  # type: ignore[no-untyped-def]
-                nonlocal calls
-                calls += 1
-                return compute()
-
-            return original(key, counted)
-
-        services.views.get = counting
-        cells = client.get("/coverage.json").json()
-        client.get("/coverage.json")
-        assert calls == 1  # the second request was served from the cache
+        first = _current(client, "/coverage.json")
+        again = client.get("/coverage.json").json()
+        assert again["current"] and again["countedAt"] == first["countedAt"]  # served from the cache
+        tree_version = services.views.version(Scope.thesaurus)
 
         created = client.post("/api/submissions", json=EXAMPLE_ITEM, headers=editor).json()
-        assert client.get("/coverage.json").json() == cells  # pending: nothing public changed
+        pending = _current(client, "/coverage.json")
+        assert pending["current"] and pending["counts"] == first["counts"]  # pending: nothing public changed
         client.post(f"/api/submissions/{created['id']}/approve", headers=editor)
-        assert client.get("/coverage.json").json() != cells  # a record write
+        recounted = _current(client, "/coverage.json")
+        assert recounted["current"] and recounted["counts"] != first["counts"]  # a record write
+        assert services.views.version(Scope.thesaurus) == tree_version  # scheme trees stay cached
 
         concept = client.get("/api/concepts/factors/5.1", headers=editor).json()
         concept["prefLabel"]["da"] = "støjgener"
         client.put("/api/concepts/factors/5.1", json={"concept": concept, "reason": "test"}, headers=editor)
         assert "støjgener" in client.get("/vocab/factors", headers={"Accept": "text/html"}).text  # a thesaurus edit
+        edited_version = services.views.version(Scope.thesaurus)
+        assert edited_version != tree_version
 
         update = (
             "INSERT DATA { GRAPH <https://w3id.org/arbejdsmiljoviden/vocab/factors> { "
@@ -50,3 +59,60 @@ def test_cached_pages_follow_every_kind_of_write(data_dir: Path) -> None:
         before = services.views.version()
         assert client.post("/sparql/update", data={"update": update}, headers=editor).status_code == 200
         assert services.views.version() != before  # a SPARQL write to a scheme graph is in the change log too
+        assert services.views.version(Scope.thesaurus) != edited_version
+        assert "Via SPARQL" in client.get("/vocab/factors/5.1", headers={"Accept": "text/html"}).text
+
+
+def test_many_requests_for_an_outdated_view_compute_it_once(data_dir: Path) -> None:
+    with TestClient(create_app(make_settings(data_dir))) as client:
+        views = client.app.state.services.views  # type: ignore[attr-defined]
+        calls = 0
+        lock = threading.Lock()
+
+        def slow() -> int:
+            nonlocal calls
+            with lock:
+                calls += 1
+            time.sleep(0.3)
+            return 42
+
+        results: list[int] = []
+        threads = [threading.Thread(target=lambda: results.append(views.get("slow", slow))) for _ in range(8)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        assert results == [42] * 8 and calls == 1
+
+
+def test_a_recount_never_makes_a_request_wait(data_dir: Path) -> None:
+    with TestClient(create_app(make_settings(data_dir))) as client:
+        editor = bearer(client, Role.editor)
+        views = client.app.state.services.views  # type: ignore[attr-defined]
+        release = threading.Event()
+        counts = iter(range(100))
+
+        def blocked_count() -> int:
+            value = next(counts)
+            if value:  # the first count is waited for; later ones block until released
+                release.wait(30)
+            return value
+
+        assert views.latest("figures", blocked_count).value == 0
+        created = client.post("/api/submissions", json=EXAMPLE_ITEM, headers=editor).json()
+        client.post(f"/api/submissions/{created['id']}/approve", headers=editor)
+        started = time.monotonic()
+        stale = views.latest("figures", blocked_count)
+        assert time.monotonic() - started < 1.0
+        assert stale.value == 0 and not stale.current  # the previous figures, marked as being recounted
+        release.set()
+        views.settle()
+        fresh = views.latest("figures", blocked_count)
+        assert fresh.value == 1 and fresh.current and fresh.at >= stale.at
+
+
+def test_pages_say_when_their_figures_were_counted(data_dir: Path) -> None:
+    with TestClient(create_app(make_settings(data_dir))) as client:
+        for path in ("/coverage", "/about"):
+            html = client.get(path, headers={"Accept": "text/html"}).text
+            assert 'data-counted="current"' in html and "<time datetime=" in html

@@ -13,9 +13,10 @@ from starlette.routing import Match
 
 from api.i18n import request_language
 from api.negotiation import DATA_REPRESENTATIONS, HTML, NotAcceptable, negotiate, not_acceptable, split_suffix
+from api.page_cache import recount_headers
 from api.templating import render
 from graph import sitemap
-from graph.dataset_description import LICENSE, about_page, dataset_stats, void_triples
+from graph.dataset_description import LICENSE, about_page, current_stats, freshness, void_triples
 from graph.dumps import dump_by_name, ensure_dump
 from graph.serialize import serialize
 
@@ -51,11 +52,13 @@ def about(request: Request) -> Response:
     services = request.app.state.services
     lang = request_language(request)
     endpoint = sparql_available(request)
-    page = request.app.state.services.views.get(
-        ("about", date.today(), endpoint), lambda: about_page(services, date.today(), sparql_endpoint=endpoint)
+    stats = current_stats(services)
+    page = services.views.get(
+        ("about", date.today(), endpoint, stats.at, stats.current),
+        lambda: about_page(services, date.today(), stats, sparql_endpoint=endpoint),
     )
     origin = str(request.base_url).rstrip("/")
-    return render(
+    response = render(
         request,
         "about.html",
         {
@@ -85,6 +88,8 @@ def about(request: Request) -> Response:
             },
         },
     )
+    response.headers.update(recount_headers(stats))
+    return response
 
 
 @router.get("/.well-known/void")
@@ -100,7 +105,7 @@ def void(request: Request, suffix: str = "") -> Response:
         return not_acceptable("the dataset description")
     if rep == HTML:
         return RedirectResponse("/about", status_code=303, headers={"Vary": "Accept"})
-    stats = dataset_stats(services)
+    stats = current_stats(services).value
     triples = void_triples(services, stats, sparql_endpoint=sparql_available(request))
     body = serialize(triples, rep.key, services.iris, context_url=str(request.url_for("jsonld_context")))
     etag = '"' + hashlib.sha256(body).hexdigest()[:32] + '"'
@@ -146,7 +151,7 @@ def sitemap_xml(request: Request) -> Response:
     if len(entries) <= sitemap.MAX_URLS:
         return Response(sitemap.urlset(entries, origin), media_type="application/xml")
     parts = [f"{origin}/sitemap-{n}.xml" for n in range(1, sitemap.parts(len(entries)) + 1)]
-    lastmod = dataset_stats(services).modified or None
+    lastmod = freshness(services).modified or None
     return Response(sitemap.index(parts, lastmod), media_type="application/xml")
 
 

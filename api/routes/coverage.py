@@ -8,14 +8,15 @@ from fastapi.responses import JSONResponse, Response
 
 from api.i18n import request_language
 from api.negotiation import Representation
+from api.page_cache import recount_headers
 from api.routes.feeds import items_page_feeds
 from api.templating import render
 from graph.coverage import (
     FILTERS,
     FilterError,
     ItemList,
-    coverage,
     coverage_data,
+    current_coverage,
     filter_concepts,
     item_list,
     item_list_data,
@@ -31,13 +32,14 @@ JSON = Representation("json", "application/json", ".json")
 @router.get("/coverage")
 def coverage_page(request: Request) -> Response:
     lang = request_language(request)
-    cov = request.app.state.services.views.get("coverage", lambda: coverage(Site(request.app.state.services)))
+    counted = current_coverage(request.app.state.services)
     url = str(request.url_for("coverage_page"))
-    return render(
+    response = render(
         request,
         "coverage.html",
         {
-            "page": cov,
+            "page": counted.value,
+            "counted": counted,
             "items_path": items_path,
             "alternates": [(JSON, "/coverage.json")],
             "schema_org": {
@@ -51,12 +53,16 @@ def coverage_page(request: Request) -> Response:
             },
         },
     )
+    response.headers.update(recount_headers(counted))
+    return response
 
 
 @router.get("/coverage.json")
 def coverage_json(request: Request) -> JSONResponse:
-    cov = request.app.state.services.views.get("coverage", lambda: coverage(Site(request.app.state.services)))
-    return JSONResponse(coverage_data(cov), headers={"Access-Control-Allow-Origin": "*"})
+    counted = current_coverage(request.app.state.services)
+    return JSONResponse(
+        coverage_data(counted), headers={"Access-Control-Allow-Origin": "*", **recount_headers(counted)}
+    )
 
 
 class BadRequest(Exception):

@@ -36,6 +36,7 @@ from graph.impact import actor_impact
 from graph.iris import RecordKind
 from graph.resources import ResourceKind, Status, describe, resolve, tombstone
 from graph.serialize import jsonld_context, serialize
+from graph.view_cache import Scope
 from graph.views import Site, concept_page, ontology_page, record_page, scheme_page
 from graph.vocab_edit import Thesaurus
 from graph.vocab_schemes import Vocabularies, collection_page
@@ -160,7 +161,9 @@ def resource_response(request: Request, raw_path: str) -> Response:
     assert resolution.kind is not None
     build, template, to_schema_org = builders[resolution.kind]
     if resolution.kind in (ResourceKind.scheme, ResourceKind.ontology):  # whole trees: kept until the data changes
-        page = services.views.get((resolution.kind, iri.value), lambda: build(site, resolution, triples))
+        page = services.views.get(
+            (resolution.kind, iri.value), lambda: build(site, resolution, triples), Scope.thesaurus
+        )
     else:
         page = build(site, resolution, triples)
     context = {

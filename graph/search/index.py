@@ -390,8 +390,8 @@ class SearchIndex:
             entries = changelog.entries(seen, head)
             if not entries:
                 break
-            self.journal.add_many(e.subject for e in entries if e.scheme is None)
-            if any(e.scheme is not None for e in entries):
+            self.journal.add_many(e.subject for e in entries if not e.thesaurus_edit)
+            if any(e.thesaurus_edit for e in entries):
                 self._vocabulary_changed = True
             seen = entries[-1].sequence
             self.journal.set_mark(CHANGES_MARK, seen)

@@ -1,0 +1,83 @@
+"""Public pages are built once per data version for anonymous visitors, and never outlive a change."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from fastapi.testclient import TestClient
+
+from api.app import create_app
+from api.routes.submissions import EXAMPLE_ITEM
+from graph.accounts import Role
+from tests.conftest import bearer, make_settings
+from tests.login_util import EDITOR, app_with_users, log_in
+
+HTML = {"Accept": "text/html"}
+CONCEPT = "/vocab/factors/5.1"
+
+
+def test_a_page_is_built_once_and_again_after_any_write(data_dir: Path) -> None:
+    with TestClient(create_app(make_settings(data_dir))) as client:
+        editor = bearer(client, Role.editor)
+        first = client.get(CONCEPT, headers=HTML)
+        second = client.get(CONCEPT, headers=HTML)
+        assert (first.headers["x-cache"], second.headers["x-cache"]) == ("miss", "hit")
+        assert second.text == first.text and second.headers["x-request-id"] != first.headers["x-request-id"]
+
+        concept = client.get("/api/concepts/factors/5.1", headers=editor).json()
+        concept["prefLabel"]["da"] = "støjgener"
+        client.put("/api/concepts/factors/5.1", json={"concept": concept, "reason": "test"}, headers=editor)
+        after_edit = client.get(CONCEPT, headers=HTML)
+        assert after_edit.headers["x-cache"] == "miss" and "støjgener" in after_edit.text
+
+        # A write that does not pass through this app's routes (the CLI, another worker or instance).
+        services = client.app.state.services  # type: ignore[attr-defined]
+        services.records.log_change(
+            [services.iris.scheme("factors")], "sparql-update", agent="test", reason="elsewhere"
+        )
+        assert client.get(CONCEPT, headers=HTML).headers["x-cache"] == "miss"
+        assert client.get(CONCEPT, headers=HTML).headers["x-cache"] == "hit"
+
+
+def test_the_data_twin_and_each_language_are_kept_apart(data_dir: Path) -> None:
+    with TestClient(create_app(make_settings(data_dir))) as client:
+        html = client.get(CONCEPT, headers=HTML)
+        turtle = client.get(CONCEPT, headers={"Accept": "text/turtle"})
+        assert turtle.headers["content-type"].startswith("text/turtle") and turtle.text != html.text
+        english = client.get(CONCEPT + "?lang=en", headers=HTML)  # sets the language cookie: not kept
+        assert english.headers["x-cache"] == "miss" and 'lang="en"' in english.text
+        assert client.get(CONCEPT + "?lang=en", headers=HTML).headers["x-cache"] == "miss"
+        client.cookies.set("lang", "en")
+        assert 'lang="en"' in client.get(CONCEPT, headers=HTML).text
+        again = client.get(CONCEPT, headers=HTML)
+        assert again.headers["x-cache"] == "hit" and 'lang="en"' in again.text
+        client.cookies.clear()
+        assert '<html lang="da"' in client.get(CONCEPT, headers=HTML).text
+
+
+def test_a_logged_in_editor_never_gets_the_anonymous_page_nor_leaks_theirs(data_dir: Path) -> None:
+    with app_with_users(make_settings(data_dir)) as client:
+        anonymous = client.get(CONCEPT, headers=HTML)
+        log_in(client, EDITOR)
+        as_editor = client.get(CONCEPT, headers=HTML)
+        assert "x-cache" not in as_editor.headers and as_editor.text != anonymous.text
+        client.cookies.clear()
+        again = client.get(CONCEPT, headers=HTML)
+        assert again.headers["x-cache"] == "hit" and again.text == anonymous.text
+        token = bearer(client, Role.editor)
+        assert "x-cache" not in client.get(CONCEPT, headers={**HTML, **token}).headers
+
+
+def test_a_scheme_tree_outlives_record_writes_but_not_a_thesaurus_edit(data_dir: Path) -> None:
+    with TestClient(create_app(make_settings(data_dir))) as client:
+        editor = bearer(client, Role.editor)
+        assert client.get("/vocab/factors", headers=HTML).headers["x-cache"] == "miss"
+        created = client.post("/api/submissions", json=EXAMPLE_ITEM, headers=editor).json()
+        client.post(f"/api/submissions/{created['id']}/approve", headers=editor)
+        assert client.get("/vocab/factors", headers=HTML).headers["x-cache"] == "hit"
+        assert client.get(CONCEPT, headers=HTML).headers["x-cache"] == "miss"  # lists the records tagged
+        concept = client.get("/api/concepts/factors/5.1", headers=editor).json()
+        concept["prefLabel"]["da"] = "støjgener"
+        client.put("/api/concepts/factors/5.1", json={"concept": concept, "reason": "test"}, headers=editor)
+        tree = client.get("/vocab/factors", headers=HTML)
+        assert tree.headers["x-cache"] == "miss" and "støjgener" in tree.text
