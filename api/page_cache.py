@@ -3,8 +3,12 @@ data is the same for every anonymous visitor until the data changes, so it is bu
 
 The version (graph.view_cache, `Scope.pages`) is the change log's head, the ledger's newest history row,
 the search index generation this process reads and the date: any write — by this process, another worker
-or another app instance — makes the next request build the page again. Nothing is ever served from an
-older version.
+or another app instance — makes the next request build the page again. Two kinds of page are kept longer,
+because what they show is known: a scheme's tree and the ontology until the thesaurus changes, and the page
+of an item, problem, solution or event until a change touches a record it shows (itself or one it links
+to; a new record that links to it touches it too), the lists of actors and events until a record of
+their kinds changes, each also until anything but records changes. Nothing is ever
+served from an older version of what the page shows.
 
 Answers say `X-Cache: hit` or `miss`. Only these requests are answered from the cache: GET or HEAD of
 a page under CACHED_PATHS (but not UNCACHED_SUFFIXES), without an Authorization header, without cookies
@@ -20,7 +24,6 @@ import threading
 from collections import OrderedDict
 from collections.abc import Hashable
 from dataclasses import dataclass
-from datetime import date
 from http.cookies import SimpleCookie
 from typing import TYPE_CHECKING, Any
 
@@ -28,6 +31,7 @@ import anyio
 
 from api.i18n import LANG_COOKIE
 from api.middleware import ASGIApp, Message, Receive, Scope, Send
+from graph.clock import today_in_copenhagen
 from graph.view_cache import Counted
 from graph.view_cache import Scope as DataScope
 
@@ -41,6 +45,17 @@ UNCACHED_SUFFIXES = ("/quality", "/quality.json")
 #: Pages that show the thesaurus only (a scheme's tree, the list of schemes, the ontology, and their data
 #: twins): kept until the thesaurus changes, however many records are written meanwhile.
 THESAURUS_PAGES = re.compile(r"^/(vocab|ontology)(/[^/.]+)?(\.[a-z]+)?$")
+#: Pages of records that are kept until a record they show changes (an actor's page also sums up the
+#: search index, so it follows every change like the lists do).
+RECORD_PAGES = re.compile(r"^/id/(item|problem|solution|event)/")
+RECORD_LINK_TEXT = re.compile(r"/id/(item|problem|solution|actor|event)/([0-9a-z]+)")
+RECORD_LINK = re.compile(RECORD_LINK_TEXT.pattern.encode())
+#: Lists that show records of some kinds only (and concepts' labels): kept until a record of those kinds
+#: changes. The events list names each event's organisers, hence actors.
+KIND_LISTS = (
+    (re.compile(r"^/actors(\.json)?$"), ("actor",)),
+    (re.compile(r"^/events(\.(json|ics))?$"), ("event", "actor")),
+)
 #: The bytes kept per process (least recently used pages go first).
 MAX_BYTES = 64 * 1024 * 1024
 #: Pages bigger than this are not kept.
@@ -53,6 +68,12 @@ class CachedPage:
     status: int
     headers: list[tuple[bytes, bytes]]
     body: bytes
+    # A record's page or a list of one kind of record is kept until a change touches one of the records it
+    # shows (`records`) or a record of one of `kinds` after `head` (graph.view_cache.ChangeTracker), not until
+    # any change: its validity is not all in `version`.
+    head: int | None = None
+    records: frozenset[str] = frozenset()
+    kinds: tuple[str, ...] = ()
 
 
 class PageStore:
@@ -110,10 +131,31 @@ def cacheable_request(scope: Scope) -> bool:
     return True
 
 
-def page_version(services: Services, path: str) -> Hashable:
+def page_version(services: Services, path: str) -> tuple[Hashable, int | None, tuple[str, ...]]:
+    """The version a page is kept for; for a page kept by what it shows, the change-log head it is built at
+    and the kinds of record it lists."""
     if THESAURUS_PAGES.match(path):
-        return (services.views.version(DataScope.thesaurus), date.today())
-    return services.views.version(DataScope.pages)
+        return (services.views.version(DataScope.thesaurus), today_in_copenhagen()), None, ()
+    kinds = next((k for pattern, k in KIND_LISTS if pattern.match(path)), None)
+    if kinds is not None or RECORD_PAGES.match(path):
+        head = services.views.changes.follow()
+        return ("shown", services.views.changes.epoch, today_in_copenhagen()), head, kinds or ()
+    return services.views.version(DataScope.pages), None, ()
+
+
+def records_shown(services: Services, path: str, body: bytes) -> frozenset[str]:
+    """The records a page links to (and its own): a change to any of them may change the page."""
+    base = services.iris.base
+    found = {f"{base}id/{kind.decode()}/{rid.decode()}" for kind, rid in RECORD_LINK.findall(body)}
+    found |= {f"{base}id/{kind}/{rid}" for kind, rid in RECORD_LINK_TEXT.findall(path)}
+    return frozenset(found)
+
+
+def wants_fresh(scope: Scope) -> bool:
+    """`Cache-Control: no-cache` (or `Pragma: no-cache`, as a browser's reload sends): build the page anew
+    (and keep that)."""
+    headers = dict(scope["headers"])
+    return b"no-cache" in headers.get(b"cache-control", b"").lower() or b"no-cache" in headers.get(b"pragma", b"")
 
 
 def request_key(scope: Scope) -> Hashable:
@@ -132,18 +174,25 @@ class PublicPageCache:
         self.app = app
         self.pages = PageStore()
 
+    @staticmethod
+    def _outdated(services: Services, page: CachedPage) -> bool:
+        assert page.head is not None
+        return services.views.changes.changed_since(page.head, page.records, page.kinds)
+
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         services = getattr(getattr(scope.get("app"), "state", None), "services", None)
         if services is None or not cacheable_request(scope):
             await self.app(scope, receive, send)
             return
         try:
-            version = await anyio.to_thread.run_sync(page_version, services, scope["path"])
+            version, head, kinds = await anyio.to_thread.run_sync(page_version, services, scope["path"])
         except Exception:  # noqa: BLE001 - no version, no cache: the page answers as it would anyway
             await self.app(scope, receive, send)
             return
         key = request_key(scope)
-        page = self.pages.get(key, version)
+        page = None if wants_fresh(scope) else self.pages.get(key, version)
+        if page is not None and page.head is not None and self._outdated(services, page):
+            page = None
         if page is not None:
             headers = [*page.headers, (b"x-cache", b"hit")]
             await send({"type": "http.response.start", "status": page.status, "headers": headers})
@@ -169,7 +218,11 @@ class PublicPageCache:
                 body.append(message.get("body", b""))
                 keep = sum(map(len, body)) <= MAX_PAGE_BYTES
                 if keep and not message.get("more_body", False):
-                    self.pages.put(key, CachedPage(version, status, start, b"".join(body)))
+                    whole = b"".join(body)
+                    shown = (
+                        records_shown(services, scope["path"], whole) if head is not None and not kinds else frozenset()
+                    )
+                    self.pages.put(key, CachedPage(version, status, start, whole, head, shown, kinds))
             await send(message)
 
         await self.app(scope, receive, capture)

@@ -6,6 +6,8 @@ data directory and, for `--seconds` (60), drives it with `wrk` (Debian package `
 - one wrk cycles through page URLs (home, record pages, concept pages, lists, search page): its latency
   distribution is "page reads";
 - a second wrk cycles through the search API, suggest and small SPARQL queries;
+- both are paced to a stated rate (PAGE_RATE, API_RATE): a p99 means something only below saturation,
+  where it is not just the length of wrk's own queue. `--saturate` drops the pacing to measure capacity;
 - a thread writes all the while: a contributor submits a record and an editor approves it, again and again;
 - a thread plays a researcher running a slow SPARQL query (a cartesian product the store server stops at
   AMV_QUERY_TIMEOUT; its 503 "time limit" answers are expected and not counted as failures).
@@ -43,6 +45,9 @@ LUA = r"""
 local paths = {}
 for path in string.gmatch(os.getenv("SOAK_PATHS"), "[^\n]+") do paths[#paths + 1] = path end
 local counter = 0
+-- Paced: each connection waits SOAK_DELAY_MS after an answer before it asks again (0: as fast as it can).
+local pause = tonumber(os.getenv("SOAK_DELAY_MS") or "0")
+delay = function() return pause end
 request = function()
   counter = counter + 1
   return wrk.format("GET", paths[(counter % #paths) + 1], {["Accept"] = "text/html"})
@@ -94,8 +99,12 @@ def api_paths() -> list[str]:
     return paths + ["/items.json"] + ["/sparql?query=" + quote(q) for q in sparql]
 
 
-def run_wrk(url: str, paths: list[str], seconds: int, connections: int, script: Path) -> subprocess.Popen[str]:
-    env = {**os.environ, "SOAK_PATHS": "\n".join(paths)}
+def run_wrk(
+    url: str, paths: list[str], seconds: int, connections: int, rate: float, script: Path
+) -> subprocess.Popen[str]:
+    """wrk cycling through `paths` on `connections`, paced to at most `rate` requests/s (0: unpaced)."""
+    pause = round(connections * 1000 / rate) if rate else 0
+    env = {**os.environ, "SOAK_PATHS": "\n".join(paths), "SOAK_DELAY_MS": str(pause)}
     command = ["wrk", "-t", "1", "-c", str(connections), "-d", f"{seconds}s", "--timeout", "10s", "-s", str(script)]
     return subprocess.Popen([*command, url], env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
 
@@ -203,7 +212,15 @@ def start_server(data_dir: Path, workers: int) -> tuple[subprocess.Popen[bytes],
         time.sleep(0.2)
 
 
-def main(seconds: int = 60, workers: int = 0) -> int:
+#: The offered load (requests/s at most): a busy hour of a national portal is far below it. `--saturate`
+#: drops the pacing and measures what the machine can do (latency is then mostly queueing).
+PAGE_RATE = 40.0
+API_RATE = 40.0
+PAGE_CONNECTIONS = 8
+API_CONNECTIONS = 4
+
+
+def main(seconds: int = 60, workers: int = 0, saturate: bool = False) -> int:
     if shutil.which("wrk") is None:
         print("make soak needs wrk, the HTTP load generator: apt-get install wrk (Debian/Ubuntu)", file=sys.stderr)
         return 2
@@ -230,8 +247,9 @@ def main(seconds: int = 60, workers: int = 0) -> int:
             ]
             for thread in threads:
                 thread.start()
-            page_wrk = run_wrk(url, pages, seconds, 8, script)
-            api_wrk = run_wrk(url, apis, seconds, 4, script)
+            page_rate, api_rate = (0.0, 0.0) if saturate else (PAGE_RATE, API_RATE)
+            page_wrk = run_wrk(url, pages, seconds, PAGE_CONNECTIONS, page_rate, script)
+            api_wrk = run_wrk(url, apis, seconds, API_CONNECTIONS, api_rate, script)
             page, api = wrk_result(page_wrk), wrk_result(api_wrk)
             stop.set()
             for thread in threads:
@@ -250,7 +268,11 @@ def main(seconds: int = 60, workers: int = 0) -> int:
 
     requests = int(page["requests"] + api["requests"]) + writes.acknowledged * 2 + slow.queries
     failed = errors(page) + errors(api) + len(writes.failures) + len(slow.failures)
-    print(f"soak: {seconds} s, {workers or os.cpu_count()} workers")
+    offered = (
+        "as fast as wrk can (saturated)" if saturate else f"paced at ≤ {PAGE_RATE:.0f} + {API_RATE:.0f} requests/s"
+    )
+    print(f"soak: {seconds} s, {workers or os.cpu_count()} workers, wrk {PAGE_CONNECTIONS}+{API_CONNECTIONS} "
+          f"connections {offered}")  # fmt: skip
     print(f"  page reads   {int(page['requests']):7d} requests ({page['requests'] / page['seconds']:.0f}/s), "
           f"errors {errors(page)}, p50 {page['p50_ms']:.1f} ms, p90 {page['p90_ms']:.1f} ms, "
           f"p99 {page['p99_ms']:.1f} ms, max {page['max_ms']:.1f} ms")  # fmt: skip
@@ -274,5 +296,6 @@ if __name__ == "__main__":
     parser = argparse.ArgumentParser(description="make soak: wrk load with writes and a slow researcher query")
     parser.add_argument("--seconds", type=int, default=60)
     parser.add_argument("--workers", type=int, default=0, help="web workers (default: one per core)")
+    parser.add_argument("--saturate", action="store_true", help="no pacing: as many requests as wrk can make")
     arguments = parser.parse_args()
-    sys.exit(main(arguments.seconds, arguments.workers))
+    sys.exit(main(arguments.seconds, arguments.workers, arguments.saturate))

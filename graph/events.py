@@ -10,12 +10,12 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
-from zoneinfo import ZoneInfo
 
 from icalendar import Calendar, vCalAddress, vDuration, vText
 from icalendar import Event as ICalEvent
 from pyoxigraph import NamedNode
 
+from graph.clock import COPENHAGEN, today_in_copenhagen
 from graph.facets import (
     Fact,
     Filter,
@@ -33,7 +33,6 @@ from graph.facets import (
 from graph.iris import DCT, SCHEMA, XSD, RecordKind
 from graph.views import Ref, Site, pick
 
-COPENHAGEN = ZoneInfo("Europe/Copenhagen")
 PAST_PAGE_SIZE = 10
 
 #: The filters of the events page, in the order of the form, with the property each one reads.
@@ -235,7 +234,7 @@ def events_page(
     site: Site, asked: Mapping[str, str] | None = None, lang: str = "da", today: date | None = None, past_page: int = 1
 ) -> EventsPage:
     """The events page as of `today` (injectable so that tests do not depend on the clock)."""
-    today = today or datetime.now(COPENHAGEN).date()
+    today = today or today_in_copenhagen()
     entries, filters = filtered_events(site, asked or {}, lang)
     upcoming = [e for e in entries if e.end_day >= today]
     past = sorted((e for e in entries if e.end_day < today), key=EventEntry.sort_key, reverse=True)

@@ -28,7 +28,7 @@ from pyoxigraph import NamedNode
 
 from graph.coverage import FILTERS, MAX_FILTER_VALUES, FilterError, filter_concepts, filter_parameters
 from graph.dataset_description import LICENSE
-from graph.events import COPENHAGEN, EventEntry, filtered_events
+from graph.events import EventEntry, filtered_events
 from graph.facets import Filter, first_text, iris, picked_lang, record_facts, texts
 from graph.iris import DCT, ID_PATTERN, RDF, RecordKind
 from graph.text import danish_sort_key
@@ -603,7 +603,3 @@ def json_feed(feed: Feed, site: Site, *, lang: str, site_url: str) -> dict[str, 
         },
         "items": items,
     }
-
-
-def today_in_copenhagen() -> date:
-    return datetime.now(COPENHAGEN).date()

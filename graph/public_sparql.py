@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import io
 import json
+import sys
 import time
 import urllib.parse
 from collections.abc import Sequence
@@ -24,6 +25,7 @@ from graph.iris import Iris
 from graph.media import parse_accept
 from graph.serialize import serialize as serialize_graph
 from graph.sparql_guard import QueryInfo
+from graph.store_server import PUBLIC_QUERY_SOURCE
 
 #: Result formats by short name (the `format` parameter) -> (media type, pyoxigraph format).
 RESULT_FORMATS: dict[str, tuple[str, ox.QueryResultsFormat]] = {
@@ -129,7 +131,11 @@ class PublicSparql:
         # One client per process: its connections to the store are kept alive between queries.
         connections = max(concurrency, 1) * 2
         limits = httpx.Limits(max_connections=connections, max_keepalive_connections=connections)
-        self._http = httpx.AsyncClient(timeout=httpx.Timeout(timeout + 5, connect=5), auth=auth, limits=limits)
+        # To a store server on this machine, connect from PUBLIC_QUERY_SOURCE: the managed server's threads
+        # serving these connections then run at a lower priority than the pages' (graph.store_server).
+        local = urllib.parse.urlsplit(endpoint).hostname == "127.0.0.1" and sys.platform == "linux"
+        transport = httpx.AsyncHTTPTransport(limits=limits, local_address=PUBLIC_QUERY_SOURCE if local else None)
+        self._http = httpx.AsyncClient(timeout=httpx.Timeout(timeout + 5, connect=5), auth=auth, transport=transport)
 
     async def close(self) -> None:
         await self._http.aclose()

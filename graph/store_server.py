@@ -20,6 +20,7 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -60,12 +61,70 @@ def die_with_parent() -> None:
     _die_with_parent()
 
 
+#: The source address the public SPARQL endpoint connects to the managed store server from. The server
+#: serves each connection on a thread named after its peer ("127.0.0.2:41234"), so the threads running
+#: researchers' queries can be told from those building pages.
+PUBLIC_QUERY_SOURCE = "127.0.0.2"
+#: The nice value of those threads: a researcher's long query gets the CPU the pages leave over.
+PUBLIC_QUERY_NICE = 19
+#: How often the store server's threads are looked at (s).
+PRIORITY_CHECK_SECONDS = 0.05
+
+
+class PublicQueryPriority:
+    """Lowers the CPU priority of the store server's threads that run public SPARQL queries (Linux).
+
+    A researcher's query may run until the time limit on one core; at equal priority it takes that core
+    from the pages, whose own queries run in the same server. At nice 19 it still runs, on what is left.
+    Threads are found by their name (/proc/PID/task/TID/comm); nothing happens where there is no /proc or
+    the server names its threads otherwise."""
+
+    def __init__(self, pid: int) -> None:
+        self.pid = pid
+        self.lowered: set[int] = set()
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="public-query-priority", daemon=True)
+
+    def start(self) -> PublicQueryPriority:
+        if Path(f"/proc/{self.pid}/task").is_dir():
+            self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._stop.set()
+
+    def check(self) -> None:
+        tasks = Path(f"/proc/{self.pid}/task")
+        present = set()
+        for task in tasks.iterdir() if tasks.is_dir() else ():
+            tid = int(task.name)
+            present.add(tid)
+            if tid in self.lowered:
+                continue
+            try:
+                name = (task / "comm").read_text().strip()
+                if name.startswith(PUBLIC_QUERY_SOURCE + ":"):
+                    os.setpriority(os.PRIO_PROCESS, tid, PUBLIC_QUERY_NICE)
+                    self.lowered.add(tid)
+            except (OSError, ValueError):  # the thread ended meanwhile
+                continue
+        self.lowered &= present
+
+    def _run(self) -> None:
+        while not self._stop.wait(PRIORITY_CHECK_SECONDS):
+            try:
+                self.check()
+            except OSError:  # the server is gone
+                return
+
+
 class ManagedStoreServer:
     """Start, watch and stop `oxigraph serve` on the embedded data directory."""
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
         self.process: subprocess.Popen[bytes] | None = None
+        self.priority: PublicQueryPriority | None = None
         self.url = ""
 
     def start(self, ready_timeout: float = 60.0) -> str:
@@ -102,6 +161,7 @@ class ManagedStoreServer:
             self.stop()
             raise StoreError(f"the store server did not answer within {ready_timeout} s")
         self.settings.server_file.write_text(json.dumps({"pid": self.process.pid, "url": self.url}))
+        self.priority = PublicQueryPriority(self.process.pid).start()
         return self.url
 
     def alive(self) -> bool:
@@ -110,6 +170,9 @@ class ManagedStoreServer:
     def stop(self) -> None:
         with contextlib.suppress(FileNotFoundError):
             self.settings.server_file.unlink()
+        if self.priority is not None:
+            self.priority.stop()
+            self.priority = None
         if self.process is None:
             return
         if self.process.poll() is None:

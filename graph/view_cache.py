@@ -24,11 +24,16 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Callable, Hashable
+from collections.abc import Callable, Hashable, Iterable
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 from enum import Enum
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
+
+from pyoxigraph import NamedNode
+
+from graph.changelog import ChangeEntry
+from graph.clock import today_in_copenhagen
 
 if TYPE_CHECKING:
     from graph.services import Services
@@ -36,6 +41,8 @@ if TYPE_CHECKING:
 T = TypeVar("T")
 #: At most this many views are kept (e.g. scheme pages in two languages).
 MAX_ENTRIES = 64
+#: Records whose links are read in one query when following the change log.
+LINK_CHUNK = 500
 
 log = logging.getLogger(__name__)
 
@@ -43,7 +50,7 @@ log = logging.getLogger(__name__)
 class Scope(Enum):
     data = "data"  # anything public
     thesaurus = "thesaurus"  # the concept schemes and the ontology only
-    pages = "pages"  # anything public, the search index this process reads and the date (whole pages)
+    pages = "pages"  # anything public, the search index this process reads and the date in Denmark (whole pages)
 
 
 @dataclass(frozen=True)
@@ -62,14 +69,94 @@ class _Entry:
     at: datetime
 
 
+class ChangeTracker:
+    """What this process has read of the change log: for each record, the newest change that touched it
+    — its own write, or a write of a record that links to it (the pages of both show both) — and the
+    newest change that was not a record write (a thesaurus edit, a link report, a release, a SPARQL write).
+    Reading the log costs one query per write (plus one for the written records' links), not per request."""
+
+    def __init__(self, services: Services) -> None:
+        self.services = services
+        self._lock = threading.Lock()
+        self._seen: int | None = None
+        self.epoch = 0  # moves when the log went backwards (a restored store): everything is new then
+        self.thesaurus = 0
+        self.other = 0
+        self._records: dict[str, int] = {}
+        self._kinds: dict[str, int] = {}  # record kind -> newest write of a record of that kind
+
+    def follow(self) -> int:
+        """Read the log up to its head; returns the head."""
+        changelog = self.services.records.changelog
+        head = changelog.head()
+        with self._lock:
+            seen = self._seen
+            if seen is None or head < seen:  # first call in this process, or a restored (older) store
+                self.epoch += seen is not None
+                self._seen, self.thesaurus, self.other = head, head, head
+                self._records.clear()
+                self._kinds.clear()
+                return head
+            if head == seen:
+                return head
+        entries: list[ChangeEntry] = []
+        while seen < head:
+            batch = changelog.entries(seen, head)
+            if not batch:
+                break
+            entries += batch
+            seen = batch[-1].sequence
+        written = sorted({e.subject for e in entries if not e.thesaurus_edit and self._is_record(e.subject)})
+        links = self._links(written)
+        with self._lock:
+            for entry in entries:
+                if entry.thesaurus_edit:
+                    self.thesaurus = max(self.thesaurus, entry.sequence)
+                if entry.thesaurus_edit or not self._is_record(entry.subject):
+                    self.other = max(self.other, entry.sequence)
+                    continue
+                for record in (entry.subject, *links.get(entry.subject, ())):
+                    self._records[record] = max(self._records.get(record, 0), entry.sequence)
+                kind = self._kind(entry.subject)
+                self._kinds[kind] = max(self._kinds.get(kind, 0), entry.sequence)
+            self._seen = max(self._seen or 0, seen)
+        return head
+
+    def changed_since(self, head: int, records: Iterable[str] = (), kinds: Iterable[str] = ()) -> bool:
+        """Whether anything but record writes, a write touching one of `records`, or a write of a record of
+        one of `kinds` came after `head`."""
+        with self._lock:
+            return (
+                self.other > head
+                or any(self._records.get(r, 0) > head for r in records)
+                or any(self._kinds.get(k, 0) > head for k in kinds)
+            )
+
+    def _is_record(self, iri: str) -> bool:
+        return self.services.iris.parse_record(iri) is not None
+
+    def _kind(self, iri: str) -> str:
+        parsed = self.services.iris.parse_record(iri)
+        return parsed[0].value if parsed else ""
+
+    def _links(self, records: list[str]) -> dict[str, set[str]]:
+        services = self.services
+        found: dict[str, set[str]] = {}
+        for start in range(0, len(records), LINK_CHUNK):
+            graphs = [NamedNode(r) for r in records[start : start + LINK_CHUNK]]
+            query = services.queries("record-links", graphs=graphs, prefix=services.iris.base + "id/")
+            for row in services.store.select(query):
+                found.setdefault(row["g"].value, set()).add(row["target"].value)
+        return found
+
+
 class ViewCache:
     def __init__(self, services: Services) -> None:
         self.services = services
+        self.changes = ChangeTracker(services)
         self._entries: dict[Hashable, _Entry] = {}
         self._lock = threading.Lock()
         self._computing: dict[Hashable, threading.Event] = {}  # key -> set when its computation ends
-        self._head_seen: int | None = None
-        self._thesaurus_change = 0
 
     # -- versions ------------------------------------------------------------------------------
 
@@ -77,31 +164,11 @@ class ViewCache:
         if scope is Scope.pages:  # the index first: it is current to at least the head read after it
             self.services.search.ensure_current()
             generation = self.services.search.generation
-            return (*self.version(Scope.data), generation, date.today())
-        head = self.services.records.changelog.head()
+            return (*self.version(Scope.data), generation, today_in_copenhagen())
         if scope is Scope.thesaurus:
-            return ("thesaurus", self._thesaurus_version(head))
-        return head, self.services.ledger.latest_change()[0]
-
-    def _thesaurus_version(self, head: int) -> int:
-        with self._lock:
-            seen = self._head_seen
-        if seen is None or head < seen:  # first call in this process, or a restored (older) store
-            found = head
-        elif head == seen:
-            return self._thesaurus_change
-        else:
-            found = self._thesaurus_change
-            changelog = self.services.records.changelog
-            while seen < head:
-                entries = changelog.entries(seen, head)
-                if not entries:
-                    break
-                found = max([found, *(e.sequence for e in entries if e.thesaurus_edit)])
-                seen = entries[-1].sequence
-        with self._lock:
-            self._head_seen, self._thesaurus_change = head, found
-        return found
+            self.changes.follow()
+            return ("thesaurus", self.changes.epoch, self.changes.thesaurus)
+        return self.services.records.changelog.head(), self.services.ledger.latest_change()[0]
 
     # -- reading -------------------------------------------------------------------------------
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from fastapi.testclient import TestClient
+from pyoxigraph import NamedNode
 
 from api.app import create_app
 from api.routes.submissions import EXAMPLE_ITEM
@@ -14,6 +15,7 @@ from tests.login_util import EDITOR, app_with_users, log_in
 
 HTML = {"Accept": "text/html"}
 CONCEPT = "/vocab/factors/5.1"
+ACTOR_ID = "zhe5ymay"  # an actor of the sample data
 
 
 def test_a_page_is_built_once_and_again_after_any_write(data_dir: Path) -> None:
@@ -37,6 +39,8 @@ def test_a_page_is_built_once_and_again_after_any_write(data_dir: Path) -> None:
         )
         assert client.get(CONCEPT, headers=HTML).headers["x-cache"] == "miss"
         assert client.get(CONCEPT, headers=HTML).headers["x-cache"] == "hit"
+        reload = client.get(CONCEPT, headers={**HTML, "Cache-Control": "no-cache"})  # a browser's reload
+        assert reload.headers["x-cache"] == "miss" and reload.text == after_edit.text
 
 
 def test_the_data_twin_and_each_language_are_kept_apart(data_dir: Path) -> None:
@@ -81,3 +85,51 @@ def test_a_scheme_tree_outlives_record_writes_but_not_a_thesaurus_edit(data_dir:
         client.put("/api/concepts/factors/5.1", json={"concept": concept, "reason": "test"}, headers=editor)
         tree = client.get("/vocab/factors", headers=HTML)
         assert tree.headers["x-cache"] == "miss" and "støjgener" in tree.text
+
+
+def test_a_record_page_is_kept_until_a_record_it_shows_changes(data_dir: Path) -> None:
+    with TestClient(create_app(make_settings(data_dir))) as client:
+        editor = bearer(client, Role.editor)
+        target, other = "/id/problem/y8q6s2j0", "/id/problem/ykvxhw3b"  # two problems of the sample data
+        for path in (target, other):
+            assert client.get(path, headers=HTML).headers["x-cache"] == "miss"
+        assert client.get(target, headers=HTML).headers["x-cache"] == "hit"
+
+        def publish(item: dict[str, object]) -> str:
+            created = client.post("/api/submissions", json=item, headers=editor).json()
+            assert client.post(f"/api/submissions/{created['id']}/approve", headers=editor).status_code == 200
+            return str(created["iri"])
+
+        publish({**EXAMPLE_ITEM, "title": {"da": "Et emne uden forbindelse"}})  # links to neither problem
+        assert client.get(target, headers=HTML).headers["x-cache"] == "hit"
+        assert client.get(other, headers=HTML).headers["x-cache"] == "hit"
+
+        linking = publish(
+            {**EXAMPLE_ITEM, "title": {"da": "Viden om netop dette problem"}, "addresses": [target.rsplit("/", 1)[-1]]}
+        )
+        fresh = client.get(target, headers=HTML)  # a new record that links to the problem changes its page
+        assert fresh.headers["x-cache"] == "miss" and linking.rsplit("/", 1)[-1] in fresh.text
+        assert client.get(other, headers=HTML).headers["x-cache"] == "hit"
+
+        services = client.app.state.services  # type: ignore[attr-defined]
+        services.records.withdraw(NamedNode(linking), agent="test", reason="test")  # e.g. from the CLI
+        gone = client.get(target, headers=HTML)  # and so does its withdrawal
+        assert gone.headers["x-cache"] == "miss" and linking.rsplit("/", 1)[-1] not in gone.text
+
+
+def test_the_lists_of_actors_and_events_are_kept_until_an_actor_or_event_changes(data_dir: Path) -> None:
+    with TestClient(create_app(make_settings(data_dir))) as client:
+        editor = bearer(client, Role.editor)
+        for path in ("/actors", "/events"):
+            assert client.get(path, headers=HTML).headers["x-cache"] == "miss"
+        created = client.post("/api/submissions", json=EXAMPLE_ITEM, headers=editor).json()
+        client.post(f"/api/submissions/{created['id']}/approve", headers=editor)  # a knowledge item
+        for path in ("/actors", "/events"):
+            assert client.get(path, headers=HTML).headers["x-cache"] == "hit"
+        services = client.app.state.services  # type: ignore[attr-defined]
+        actor = services.iris.base + "id/actor/" + ACTOR_ID
+        assert "/id/actor/" + ACTOR_ID in client.get("/actors", headers=HTML).text
+        services.records.withdraw(NamedNode(actor), agent="test", reason="test")
+        assert client.get("/events", headers=HTML).headers["x-cache"] == "miss"  # it names organisers
+        fresh = client.get("/actors", headers=HTML)
+        assert fresh.headers["x-cache"] == "miss" and "/id/actor/" + ACTOR_ID not in fresh.text

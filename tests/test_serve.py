@@ -6,6 +6,7 @@ import os
 import re
 import signal
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import httpx
@@ -13,7 +14,7 @@ import pytest
 
 from graph.store_server import free_port
 from tests.records_util import problem_turtle
-from tests.serve_util import start_serve
+from tests.serve_util import start_serve, stop_serve
 from tests.test_cli import amv
 
 
@@ -78,3 +79,41 @@ def store_server_pid_or_none(data_dir: Path) -> int | None:
         return store_server_pid(data_dir)
     except FileNotFoundError:
         return None
+
+
+def _threads(pid: int) -> dict[str, int]:
+    """The store server's threads: name -> nice value (field 19 of /proc/PID/task/TID/stat)."""
+    found = {}
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        try:
+            name = (task / "comm").read_text().strip()
+            nice = int((task / "stat").read_text().rsplit(")", 1)[1].split()[16])
+        except (OSError, ValueError):
+            continue
+        found[f"{name}#{task.name}"] = nice
+    return found
+
+
+@pytest.mark.embedded_store("checks the priority of the threads of `amv serve`'s own store server")
+@pytest.mark.skipif(not Path("/proc/self/task").is_dir(), reason="thread priorities are read from Linux's /proc")
+def test_a_researchers_long_query_runs_at_low_priority_and_pages_do_not(data_dir: Path) -> None:
+    port = free_port()
+    process = start_serve(data_dir, port, env={"AMV_QUERY_TIMEOUT": "4"})
+    try:
+        pid = store_server_pid(data_dir)
+        slow = "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i }"
+        with ThreadPoolExecutor(1) as pool:
+            running = pool.submit(httpx.post, f"http://127.0.0.1:{port}/sparql", data={"query": slow}, timeout=30)
+            deadline = time.monotonic() + 3
+            public: dict[str, int] = {}
+            while not public and time.monotonic() < deadline:
+                time.sleep(0.1)
+                public = {n: v for n, v in _threads(pid).items() if n.startswith("127.0.0.2:")}
+            assert public and set(public.values()) == {19}, _threads(pid)
+            page = httpx.get(f"http://127.0.0.1:{port}/id/problem/y8q6s2j0", timeout=30)  # built meanwhile
+            assert page.status_code == 200
+            pages = {n: v for n, v in _threads(pid).items() if n.startswith("127.0.0.1:")}
+            assert pages and set(pages.values()) == {0}, pages  # the pages' own queries keep their priority
+            assert running.result().status_code == 503  # stopped at the time limit, as before
+    finally:
+        stop_serve(process)

@@ -6,7 +6,6 @@ The per-event route is registered before the linked-data catch-all `/id/{rest:pa
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
 from typing import Any
 from urllib.parse import urlencode
 
@@ -17,7 +16,15 @@ from pyoxigraph import NamedNode
 from api.i18n import request_language, translator
 from api.routes.feeds import events_page_feeds
 from api.templating import render
-from graph.events import COPENHAGEN, FILTERS, EventEntry, calendar, events_page, filtered_events, public_event
+from graph.events import (
+    FILTERS,
+    EventEntry,
+    calendar,
+    events_page,
+    filtered_events,
+    public_event,
+    today_in_copenhagen,
+)
 from graph.iris import RecordKind
 from graph.resources import Status, resolve
 from graph.views import Site
@@ -79,7 +86,7 @@ def event_schema(request: Request, event: EventEntry, lang: str) -> dict[str, An
 def events(request: Request) -> HTMLResponse:
     lang = request_language(request)
     site = Site(request.app.state.services)
-    today = datetime.now(COPENHAGEN).date()
+    today = today_in_copenhagen()
     page = events_page(site, asked_filters(request), lang, today, _page_number(request.query_params.get("past")))
     ics_href = "/events.ics" + ("?" + urlencode(page.chosen) if page.chosen else "")
     t = translator(lang)

@@ -21,10 +21,11 @@ from fastapi.responses import JSONResponse, PlainTextResponse, Response
 from pyoxigraph import NamedNode
 
 from api.i18n import LANGUAGES, request_language
+from graph.clock import COPENHAGEN, today_in_copenhagen
 from graph.coverage import FILTERS, FilterError, ItemList
 from graph.dataset_description import freshness
-from graph.events import COPENHAGEN, EventsPage
 from graph.events import FILTERS as EVENT_FILTERS
+from graph.events import EventsPage
 from graph.feeds import (
     ACTOR,
     ATOM_TYPE,
@@ -45,7 +46,6 @@ from graph.feeds import (
     items_feed,
     json_feed,
     parse_item_scope,
-    today_in_copenhagen,
 )
 from graph.iris import RecordKind
 from graph.resources import Resolution, ResourceKind
