@@ -50,6 +50,7 @@ from graph.config import Settings
 from graph.harvest.runner import HarvestJob
 from graph.links import LinkCheckJob
 from graph.public_sparql import PublicSparql
+from graph.search.index import IndexFollower
 from graph.services import open_services
 from graph.store_server import die_with_parent
 from graph.webhooks import DeliveryWorker
@@ -84,10 +85,16 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                 auth=settings.store_auth,
             )
         )
-        # Background jobs, each off unless its setting turns it on: link checks, webhook deliveries.
+        # Background jobs: the index follows other processes' writes; link checks, webhook deliveries and
+        # harvesting are each off unless their setting turns them on.
         jobs = [
             job
-            for job in (LinkCheckJob.start(services), DeliveryWorker.start(services), HarvestJob.start(services))
+            for job in (
+                IndexFollower.start(services),
+                LinkCheckJob.start(services),
+                DeliveryWorker.start(services),
+                HarvestJob.start(services),
+            )
             if job is not None
         ]
         try:

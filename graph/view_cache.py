@@ -161,8 +161,9 @@ class ViewCache:
     # -- versions ------------------------------------------------------------------------------
 
     def version(self, scope: Scope = Scope.data) -> Hashable:
-        if scope is Scope.pages:  # the index first: it is current to at least the head read after it
-            self.services.search.ensure_current()
+        if scope is Scope.pages:
+            # The index as this process reads it now (kept current by graph.search.index.IndexFollower and by
+            # every search): a page built meanwhile from an older index is built again once the index moves.
             generation = self.services.search.generation
             return (*self.version(Scope.data), generation, today_in_copenhagen())
         if scope is Scope.thesaurus:

@@ -707,3 +707,31 @@ class SearchIndex:
 
     def close(self) -> None:
         self.journal.close()
+
+
+class IndexFollower:
+    """Keeps this process's index current in a background thread of the web app: changes made by other
+    workers and instances (the change log) are applied here, every CHANGES_CHECK_SECONDS, rather than by
+    whichever request comes first. Requests that search still apply what is pending before they read."""
+
+    def __init__(self, services: Services) -> None:
+        self.services = services
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._loop, name="amv-index-follower", daemon=True)
+
+    @classmethod
+    def start(cls, services: Services) -> IndexFollower:
+        follower = cls(services)
+        follower._thread.start()
+        return follower
+
+    def _loop(self) -> None:
+        while not self._stop.wait(CHANGES_CHECK_SECONDS):
+            try:
+                self.services.search.ensure_current()
+            except Exception:  # noqa: BLE001 - the next round (or the next search) tries again
+                log.exception("following the change log into the search index failed")
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join(timeout=30)
