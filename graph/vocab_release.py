@@ -216,8 +216,9 @@ def create_release(services: Services, scheme: NamedNode, version: str, *, note:
         text = ox.serialize(frozen, format=ox.RdfFormat.N_TRIPLES).decode("utf-8")
         content = [*release_description(release), Triple(iri, NamedNode(services.iris.amv + "snapshot"), Literal(text))]
         services.store.update(insert_data({iri: content}))
-        # Logged, so that pages, dumps and other instances know the public graph changed.
-        services.records.log_change([iri], "release", agent=agent, reason=f"release {version}", thesaurus=False)
+        # Logged as a change of the thesaurus: the scheme's page lists its releases; dumps and other
+        # instances learn that the public graph changed.
+        services.records.log_change([iri], "release", agent=agent, reason=f"release {version}")
     return release
 
 

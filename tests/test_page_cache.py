@@ -10,6 +10,7 @@ from pyoxigraph import NamedNode
 from api.app import create_app
 from api.routes.submissions import EXAMPLE_ITEM
 from graph.accounts import Role
+from graph.vocab_release import create_release
 from tests.conftest import bearer, make_settings
 from tests.login_util import EDITOR, app_with_users, log_in
 
@@ -85,6 +86,10 @@ def test_a_scheme_tree_outlives_record_writes_but_not_a_thesaurus_edit(data_dir:
         client.put("/api/concepts/factors/5.1", json={"concept": concept, "reason": "test"}, headers=editor)
         tree = client.get("/vocab/factors", headers=HTML)
         assert tree.headers["x-cache"] == "miss" and "støjgener" in tree.text
+        services = client.app.state.services  # type: ignore[attr-defined]
+        create_release(services, services.iris.scheme("factors"), "2026.9", agent="test")  # e.g. `amv vocab release`
+        released = client.get("/vocab/factors", headers=HTML)
+        assert released.headers["x-cache"] == "miss" and "2026.9" in released.text  # the page lists its releases
 
 
 def test_a_record_page_is_kept_until_a_record_it_shows_changes(data_dir: Path) -> None:
