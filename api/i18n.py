@@ -75,6 +75,8 @@ MESSAGES: dict[str, dict[str, str]] = {
     "scheme.index_nav": {"da": "Bogstaver", "en": "Letters"},
     "scheme.use": {"da": "se", "en": "see"},
     "record.links_here": {"da": "Forbindelser hertil", "en": "Linked from"},
+    "record.incoming_newest": {"da": "Viser de %s nyeste af %s.", "en": "Showing the newest %s of %s."},
+    "record.incoming_all": {"da": "Se dem alle i søgningen", "en": "See them all in search"},
     "record.modified": {"da": "Sidst ændret", "en": "Last changed"},
     "kind.item": {"da": "Vidensressource", "en": "Knowledge item"},
     "kind.problem": {"da": "Arbejdsmiljøproblem", "en": "Work-environment problem"},

@@ -10,6 +10,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
+from urllib.parse import urlencode
 
 from pyoxigraph import BlankNode, Literal, NamedNode, Triple
 
@@ -420,14 +421,20 @@ PROPERTY_ORDER = [
 ]
 
 
+#: How many of the records that link to a record its page names, per kind and property (newest first).
+INCOMING_SHOWN = 50
+
+
 @dataclass
 class IncomingGroup:
     """Records of one kind that link here by one property (e.g. solutions that solve this problem)."""
 
     kind: RecordKind
     property: str
-    records: list[Ref]
+    records: list[Ref]  # the newest INCOMING_SHOWN of them
     details: dict[str, list[Property]] = field(default_factory=dict)  # record IRI -> extra facts
+    total: int = 0  # how many there are
+    more: str = ""  # where all of them are listed, when the page shows only some
 
 
 @dataclass
@@ -468,16 +475,22 @@ def record_page(site: Site, resolution: Resolution, triples: Sequence[Triple]) -
     }
 
     rows = services.store.select(services.queries("incoming-links", resource=iri))
-    grouped: dict[tuple[RecordKind, str], list[str]] = defaultdict(list)
+    grouped: dict[tuple[RecordKind, str], dict[str, str]] = defaultdict(dict)
     for row in rows:
         kind = site.kind_of_class(row["class"].value)
         if kind:
-            grouped[(kind, row["property"].value)].append(row["source"].value)
+            issued = row["issued"].value if "issued" in row else ""
+            sources = grouped[(kind, row["property"].value)]
+            sources[row["source"].value] = max(issued, sources.get(row["source"].value, ""))
     incoming = []
-    for (kind, prop), sources in sorted(grouped.items(), key=lambda kv: (list(RecordKind).index(kv[0][0]), kv[0][1])):
-        group = IncomingGroup(kind, prop, site.refs(sources))
+    for (kind, prop), issued_by in sorted(grouped.items(), key=lambda kv: (list(RecordKind).index(kv[0][0]), kv[0][1])):
+        # A busy actor or problem is linked from thousands of records: the page names the newest.
+        newest = sorted(issued_by, key=lambda source: (issued_by[source], source), reverse=True)[:INCOMING_SHOWN]
+        group = IncomingGroup(kind, prop, site.refs(newest), total=len(issued_by))
+        if group.total > len(newest) and resolution.record_kind == RecordKind.actor:
+            group.more = "/search?" + urlencode({"actor": iri.value.rsplit("/", 1)[-1], "type": kind.value})
         if kind == RecordKind.solution:
-            group.details = solution_details(site, sources)
+            group.details = solution_details(site, newest)
         incoming.append(group)
     return RecordPage(
         iri.value,

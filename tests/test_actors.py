@@ -13,6 +13,7 @@ from fastapi.testclient import TestClient
 
 from api.app import create_app
 from graph.actors import actors_page
+from graph.iris import mint_id
 from graph.services import Services, open_services
 from graph.text import danish_sort_key
 from graph.views import Site
@@ -157,3 +158,32 @@ def test_injection_attempts_in_filters_give_no_server_error(data_dir: Path, quer
     assert 'role="status"' in response.text  # the unknown value is reported, and ignored
     # Nothing was filtered away and nothing was written.
     assert response.text.count('class="actor"') == after.text.count('class="actor"')
+
+
+def test_a_busy_actors_page_names_the_newest_records_and_links_to_all(data_dir: Path) -> None:
+    actor = f"{BASE}id/actor/zhe5ymay"  # an actor of the sample data
+    items = [
+        f"""<{BASE}id/item/{mint_id()}> a amv:KnowledgeItem ;
+    dct:title "Vejledning nummer {n:02d}"@da ;
+    dct:description "En af mange vejledninger fra samme aktør."@da ;
+    amv:knowledgeType <{BASE}vocab/knowledge-types/04> ;
+    amv:factor factor:5.1 ;
+    dct:issued "2020-01-{n % 28 + 1:02d}"^^xsd:date ;
+    dct:publisher <{actor}> .
+"""
+        for n in range(60)
+    ]
+    with open_services(make_settings(data_dir), embedded_only=True) as services:
+        outcomes = services.records.load(triples(PREFIXES + "\n".join(items)), agent="test")
+        assert all(o.accepted for o in outcomes), [v.describe() for o in outcomes for v in o.violations]
+    with TestClient(create_app(make_settings(data_dir))) as client:
+        page = client.get("/id/actor/zhe5ymay", headers={"Accept": "text/html"}).text
+        everything = client.get("/api/search?actor=zhe5ymay&type=item&limit=100").json()
+    assert everything["total"] >= 60  # the search the page links to lists them all
+    section = page.split('class="incoming" data-kind="item"', 1)[1].split("</section>", 1)[0]
+    total = int(re.search(r'class="count">\(([\d.]+)\)', section).group(1).replace(".", ""))  # type: ignore[union-attr]
+    assert total >= 60 and section.count("<li>") == 50
+    assert f"Viser de 50 nyeste af {total}." in section
+    assert 'href="/search?actor=zhe5ymay&amp;type=item"' in section
+    assert "Vejledning nummer 27" in section  # issued 2020-01-28, among the newest
+    assert "Vejledning nummer 28" not in section  # issued 2020-01-01, one of the oldest
