@@ -108,6 +108,10 @@ class Event:
         }
 
 
+#: The largest "waiting more than N days" filter (about 270 years: any older date is out of range).
+MAX_AGE_DAYS = 100_000
+
+
 def _days_ago(days: int) -> str:
     moment = datetime.now(UTC).replace(microsecond=0) - timedelta(days=days)
     return moment.isoformat().replace("+00:00", "Z")

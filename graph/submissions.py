@@ -178,7 +178,7 @@ def record_from_json(data: Any, iris: Iris) -> Record:
         raise SubmissionRefused(422, "The body must be one JSON object describing one record.")
     errors: list[dict[str, Any]] = []
     kind_name = data.get("type")
-    if kind_name not in RecordKind.__members__:
+    if not isinstance(kind_name, str) or kind_name not in RecordKind.__members__:
         raise SubmissionRefused(
             422,
             "Unknown record type.",

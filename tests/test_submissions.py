@@ -124,6 +124,7 @@ def test_contributors_see_only_their_own_submissions(client: TestClient) -> None
             422,
         ),
         (b'{"type": "item", "nonsense": 1, "title": {"da": "x"}}', "application/json", 422),
+        (b'{"type": [["item"]], "title": {"da": "x"}}', "application/json", 422),  # found by schemathesis
         (b"<a> <b> .", "text/turtle", 400),
         (b"hello", "text/plain", 415),
         (
@@ -145,6 +146,13 @@ def test_bad_input_gets_a_clear_4xx_and_stores_nothing(
     assert response.status_code == status, response.text
     assert "error" in response.json()
     assert client.app.state.services.submissions.queue() == []  # type: ignore[attr-defined]
+
+
+def test_a_queue_filter_beyond_any_date_is_a_clear_400(client: TestClient) -> None:
+    editor = bearer(client, Role.editor)
+    response = client.get("/api/submissions?older_than=999999999", headers=editor)  # found by schemathesis
+    assert response.status_code == 400 and "older_than" in response.json()["error"]
+    assert client.get("/api/submissions?older_than=30", headers=editor).status_code == 200
 
 
 def test_submitting_needs_a_token(client: TestClient) -> None:

@@ -26,7 +26,7 @@ from api.i18n import MESSAGES, request_language
 from api.templating import render
 from graph.accounts import Principal, Role, Session
 from graph.bulk_import import MAX_UPLOAD_BYTES, StagedUploads
-from graph.curation import OPEN, form_values, kept_statements, with_kept
+from graph.curation import MAX_AGE_DAYS, OPEN, form_values, kept_statements, with_kept
 from graph.forms import form_fields, json_from_form
 from graph.harvest.review import harvest_notes
 from graph.iris import RecordKind
@@ -256,7 +256,7 @@ def review_queue(request: Request) -> Response:
     status_name = params.get("status") or SubmissionStatus.pending.value
     status = SubmissionStatus(status_name) if status_name in [s.value for s in OPEN] else SubmissionStatus.pending
     older = (params.get("older") or "").strip()
-    if older and not (older.isdigit() and int(older) <= 100_000):
+    if older and not (older.isdigit() and int(older) <= MAX_AGE_DAYS):
         return _message(request, "review.filter.bad_older", 400)
     submitters = curation.submitters(status)
     actor = params.get("actor") or None

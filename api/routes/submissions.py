@@ -21,7 +21,7 @@ from fastapi.responses import JSONResponse, Response
 from api.auth import AuthError, require_role, require_role_json
 from api.errors import json_error
 from graph.accounts import Principal, Role
-from graph.curation import OPEN
+from graph.curation import MAX_AGE_DAYS, OPEN
 from graph.records import Record
 from graph.submissions import (
     RDF_MEDIA_TYPES,
@@ -204,8 +204,8 @@ def list_submissions(
         return principal
     if status not in [s.value for s in OPEN]:
         return json_error(400, "status must be pending or changes_requested.")
-    if older_than is not None and older_than < 0:
-        return json_error(400, "older_than must be a number of days, 0 or more.")
+    if older_than is not None and not 0 <= older_than <= MAX_AGE_DAYS:
+        return json_error(400, f"older_than must be a number of days from 0 to {MAX_AGE_DAYS}.")
     queue = services.curation.queue(
         kind=type, submitter=actor, older_than_days=older_than, status=SubmissionStatus(status)
     )
