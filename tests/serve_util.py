@@ -21,18 +21,24 @@ from tests.conftest import make_settings
 
 
 def start_serve(
-    data_dir: Path, port: int, env: Mapping[str, str] | None = None, within: float = 60.0
+    data_dir: Path,
+    port: int,
+    env: Mapping[str, str] | None = None,
+    within: float = 60.0,
+    workers: int | None = None,
 ) -> subprocess.Popen[bytes]:
-    """`amv serve --port PORT` on `data_dir`, returned once its /ready answers 200 (AssertionError if it exits
-    or is not ready `within` seconds). In a remote-store run it serves from the test's store server; `env`
-    adds or overrides variables (e.g. AMV_STORE_URL and AMV_INDEX_DIR for several instances on one store)."""
+    """`amv serve --port PORT [--workers N]` on `data_dir`, returned once its /ready answers 200 (AssertionError
+    if it exits or is not ready `within` seconds). In a remote-store run it serves from the test's store server;
+    `env` adds or overrides variables (e.g. AMV_STORE_URL and AMV_INDEX_DIR for several instances on one store)."""
     full_env = {**os.environ, "AMV_DATA_DIR": str(data_dir)}
     full_env.pop("AMV_STORE_URL", None)
     if url := make_settings(data_dir).store_url:
         full_env["AMV_STORE_URL"] = url
     full_env.update(env or {})
+    command = [sys.executable, "-m", "graph.cli", "serve", "--port", str(port)]
+    command += ["--workers", str(workers)] if workers else []
     process = subprocess.Popen(
-        [sys.executable, "-m", "graph.cli", "serve", "--port", str(port)],
+        command,
         env=full_env,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,

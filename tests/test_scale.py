@@ -5,10 +5,8 @@ from __future__ import annotations
 
 import base64
 import http.server
-import os
 import shutil
 import subprocess
-import sys
 import threading
 import time
 from collections import Counter
@@ -31,6 +29,7 @@ from graph.store import EmbeddedStore, RemoteStore, StoreError, open_store
 from graph.store_server import ManagedStoreServer, free_port
 from tests.conftest import make_settings
 from tests.records_util import BASE, problem_turtle
+from tests.serve_util import start_serve
 
 SAMPLE_ITEM = BASE + "id/item/0vd8vtpz"  # "Bekendtgørelse om … støj …" in data/sample/items.ttl
 NOISE = BASE + "vocab/factors/5.1"
@@ -63,24 +62,6 @@ def test_synthetic_records_pass_the_shapes_are_skewed_and_searchable(embedded: S
 # -- amv serve --workers ----------------------------------------------------------------------------
 
 
-def start_serve(data_dir: Path, port: int, workers: int) -> subprocess.Popen[bytes]:
-    env = {**os.environ, "AMV_DATA_DIR": str(data_dir), "AMV_ALERTS_INTERVAL": "0", "AMV_LINK_CHECK_HOURS": "0"}
-    env.pop("AMV_STORE_URL", None)
-    command = [sys.executable, "-m", "graph.cli", "serve", "--port", str(port), "--workers", str(workers)]
-    process = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    deadline = time.monotonic() + 90
-    while time.monotonic() < deadline:
-        assert process.poll() is None, "amv serve exited"
-        try:
-            if httpx.get(f"http://127.0.0.1:{port}/ready", timeout=5).status_code == 200:
-                return process
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.2)
-    process.kill()
-    raise AssertionError("amv serve did not come up")
-
-
 def clients_on_two_workers(url: str) -> tuple[httpx.Client, httpx.Client]:
     """Two keep-alive clients whose connections are served by different worker processes."""
     seen: dict[str, httpx.Client] = {}
@@ -100,7 +81,8 @@ def clients_on_two_workers(url: str) -> tuple[httpx.Client, httpx.Client]:
 @pytest.mark.embedded_store("`amv serve` runs its own store server on the data directory")
 def test_two_workers_both_answer_and_see_each_others_writes_at_once(data_dir: Path) -> None:
     port = free_port()
-    serve = start_serve(data_dir, port, workers=2)
+    quiet = {"AMV_ALERTS_INTERVAL": "0", "AMV_LINK_CHECK_HOURS": "0"}
+    serve = start_serve(data_dir, port, env=quiet, within=90, workers=2)
     try:
         writer, reader = clients_on_two_workers(f"http://127.0.0.1:{port}")
         assert writer.get("/health").headers["x-worker"] != reader.get("/health").headers["x-worker"]
