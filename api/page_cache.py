@@ -110,13 +110,15 @@ def recount_headers(counted: Counted[Any]) -> dict[str, str]:
     return {} if counted.current else {"Cache-Control": "no-store"}
 
 
-def cacheable_request(scope: Scope) -> bool:
+Headers = dict[bytes, bytes]
+
+
+def cacheable_request(scope: Scope, headers: Headers) -> bool:
     if scope["type"] != "http" or scope["method"] not in ("GET", "HEAD"):
         return False
     path: str = scope["path"]
     if (path != "/" and not path.startswith(CACHED_PATHS)) or path.endswith(UNCACHED_SUFFIXES):
         return False
-    headers = dict(scope["headers"])
     if b"authorization" in headers or b"if-none-match" in headers or b"if-modified-since" in headers:
         return False  # a conditional request is the page's own business (it may answer 304)
     raw = headers.get(b"cookie", b"").decode("latin-1")
@@ -151,15 +153,13 @@ def records_shown(services: Services, path: str, body: bytes) -> frozenset[str]:
     return frozenset(found)
 
 
-def wants_fresh(scope: Scope) -> bool:
+def wants_fresh(headers: Headers) -> bool:
     """`Cache-Control: no-cache` (or `Pragma: no-cache`, as a browser's reload sends): build the page anew
     (and keep that)."""
-    headers = dict(scope["headers"])
     return b"no-cache" in headers.get(b"cache-control", b"").lower() or b"no-cache" in headers.get(b"pragma", b"")
 
 
-def request_key(scope: Scope) -> Hashable:
-    headers = dict(scope["headers"])
+def request_key(scope: Scope, headers: Headers) -> Hashable:
     return (
         scope["method"],
         scope["path"],
@@ -181,7 +181,8 @@ class PublicPageCache:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         services = getattr(getattr(scope.get("app"), "state", None), "services", None)
-        if services is None or not cacheable_request(scope):
+        headers = dict(scope.get("headers", ()))
+        if services is None or not cacheable_request(scope, headers):
             await self.app(scope, receive, send)
             return
         try:
@@ -189,13 +190,13 @@ class PublicPageCache:
         except Exception:  # noqa: BLE001 - no version, no cache: the page answers as it would anyway
             await self.app(scope, receive, send)
             return
-        key = request_key(scope)
-        page = None if wants_fresh(scope) else self.pages.get(key, version)
+        key = request_key(scope, headers)
+        page = None if wants_fresh(headers) else self.pages.get(key, version)
         if page is not None and page.head is not None and self._outdated(services, page):
             page = None
         if page is not None:
-            headers = [*page.headers, (b"x-cache", b"hit")]
-            await send({"type": "http.response.start", "status": page.status, "headers": headers})
+            answer = [*page.headers, (b"x-cache", b"hit")]
+            await send({"type": "http.response.start", "status": page.status, "headers": answer})
             await send({"type": "http.response.body", "body": page.body})
             return
 
