@@ -82,11 +82,15 @@ class PublicQueryPriority:
     def __init__(self, pid: int) -> None:
         self.pid = pid
         self.lowered: set[int] = set()
+        # Threads whose name has been read: a thread keeps its name (its connection) for its whole life.
+        self._looked_at: set[int] = set()
+        self._process_name = ""
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="public-query-priority", daemon=True)
 
     def start(self) -> PublicQueryPriority:
         if Path(f"/proc/{self.pid}/task").is_dir():
+            self._process_name = Path(f"/proc/{self.pid}/comm").read_text().strip()
             self._thread.start()
         return self
 
@@ -99,16 +103,20 @@ class PublicQueryPriority:
         for task in tasks.iterdir() if tasks.is_dir() else ():
             tid = int(task.name)
             present.add(tid)
-            if tid in self.lowered:
+            if tid in self._looked_at:
                 continue
             try:
                 name = (task / "comm").read_text().strip()
+                if name == self._process_name:
+                    continue  # a new thread names itself once it runs: look again next time
+                self._looked_at.add(tid)
                 if name.startswith(PUBLIC_QUERY_SOURCE + ":"):
                     os.setpriority(os.PRIO_PROCESS, tid, PUBLIC_QUERY_NICE)
                     self.lowered.add(tid)
             except (OSError, ValueError):  # the thread ended meanwhile
                 continue
         self.lowered &= present
+        self._looked_at &= present
 
     def _run(self) -> None:
         while not self._stop.wait(PRIORITY_CHECK_SECONDS):
