@@ -3,8 +3,8 @@
 
 Counts come from where they are cheap (DESIGN.md): the search index, which holds every record with its
 actors, kind, publication year and concepts *with their broader concepts* (so a top factor's count takes
-in everything tagged with a narrower one), answers each page's counts in one aggregation; the links
-between records (problems and solutions an actor's knowledge informs) are one aggregate SPARQL query;
+in everything tagged with a narrower one), answers each page's counts in one aggregation; so are
+the links between records (the problems and solutions an actor's records address, solve or describe);
 growth over time is one aggregate over the ledger (when each published record entered the graph).
 
 Charts are server-rendered SVG built with ElementTree (so every text is escaped and the document is
@@ -23,7 +23,6 @@ from typing import Any
 
 import tantivy
 from markupsafe import Markup
-from pyoxigraph import Literal, NamedNode
 
 from graph.iris import RecordKind
 from graph.ledger import RecordStatus
@@ -255,21 +254,15 @@ def actor_impact(services: Services, actor: str) -> ActorImpact:
         ),
         Chart("impact-years", CHART_TEXT["years"], years, columns=True),
     ]
-    rows = services.store.select(services.queries("actor-connections", actor=NamedNode(actor)))
-    counted: dict[str, dict[str, int]] = defaultdict(dict)  # kind -> linked record -> records of the actor
-    names: dict[str, dict[str, str]] = defaultdict(dict)
-    for row in rows:
-        kind = site.kind_of_class(row["class"].value)
-        if kind in (RecordKind.problem, RecordKind.solution):
-            target = row["target"].value
-            counted[kind.value][target] = int(row["n"].value)
-            title = row.get("title")
-            if isinstance(title, Literal):
-                names[target].setdefault(title.language or "", title.value)
+    # The problems and solutions the actor's records link to (address, solve, describe), from the index.
+    linked = {
+        kind: services.search.linked_by(by_actor, services.iris.record_prefix(kind), TOP_LINKS)
+        for kind in (RecordKind.problem, RecordKind.solution)
+    }
+    names = site.names([iri for _, top in linked.values() for iri, _ in top])
 
     def refs(kind: RecordKind) -> list[tuple[Ref, int]]:
-        entries = sorted(counted.get(kind.value, {}).items(), key=lambda e: (-e[1], e[0]))[:TOP_LINKS]
-        return [(site.ref(iri, names.get(iri, {})), n) for iri, n in entries]
+        return [(site.ref(iri, names.get(iri, {})), n) for iri, n in linked[kind][1]]
 
     return ActorImpact(
         kinds=[(k, kinds[k.value]) for k in RecordKind if kinds.get(k.value)],
@@ -278,8 +271,8 @@ def actor_impact(services: Services, actor: str) -> ActorImpact:
         charts=charts,
         problems=refs(RecordKind.problem),
         solutions=refs(RecordKind.solution),
-        problem_count=len(counted.get(RecordKind.problem.value, {})),
-        solution_count=len(counted.get(RecordKind.solution.value, {})),
+        problem_count=linked[RecordKind.problem][0],
+        solution_count=linked[RecordKind.solution][0],
     )
 
 

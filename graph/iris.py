@@ -94,12 +94,16 @@ class Iris:
         return NamedNode(f"{self.base}vocab/{slug}/{code}")
 
     def record(self, kind: RecordKind, record_id: str) -> NamedNode:
-        return NamedNode(f"{self.base}id/{kind.value}/{record_id}")
+        return NamedNode(self.record_prefix(kind) + record_id)
+
+    def record_prefix(self, kind: RecordKind | None = None) -> str:
+        """How the IRIs of records (of one kind) begin."""
+        return f"{self.base}id/{kind.value}/" if kind else f"{self.base}id/"
 
     def parse_record(self, iri: NamedNode | str) -> tuple[RecordKind, str] | None:
         """(kind, id) when `iri` is a record IRI of this deployment, else None."""
         value = iri.value if isinstance(iri, NamedNode) else iri
-        prefix = self.base + "id/"
+        prefix = self.record_prefix()
         if not value.startswith(prefix):
             return None
         kind, _, record_id = value[len(prefix) :].partition("/")

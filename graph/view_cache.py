@@ -144,7 +144,7 @@ class ChangeTracker:
         found: dict[str, set[str]] = {}
         for start in range(0, len(records), LINK_CHUNK):
             graphs = [NamedNode(r) for r in records[start : start + LINK_CHUNK]]
-            query = services.queries("record-links", graphs=graphs, prefix=services.iris.base + "id/")
+            query = services.queries("record-links", graphs=graphs, prefix=services.iris.record_prefix())
             for row in services.store.select(query):
                 found.setdefault(row["g"].value, set()).add(row["target"].value)
         return found

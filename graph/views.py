@@ -474,19 +474,15 @@ def record_page(site: Site, resolution: Resolution, triples: Sequence[Triple]) -
         if t.subject == iri and t.predicate.value == DCT + "title" and isinstance(t.object, Literal)
     }
 
-    rows = services.store.select(services.queries("incoming-links", resource=iri))
-    grouped: dict[tuple[RecordKind, str], dict[str, str]] = defaultdict(dict)
-    for row in rows:
-        kind = site.kind_of_class(row["class"].value)
-        if kind:
-            issued = row["issued"].value if "issued" in row else ""
-            sources = grouped[(kind, row["property"].value)]
-            sources[row["source"].value] = max(issued, sources.get(row["source"].value, ""))
+    # Counted and listed from the search index: a busy actor or problem is linked from thousands of records.
+    linking = services.search.incoming(iri.value, INCOMING_SHOWN)
+    kinds = list(RecordKind)
     incoming = []
-    for (kind, prop), issued_by in sorted(grouped.items(), key=lambda kv: (list(RecordKind).index(kv[0][0]), kv[0][1])):
-        # A busy actor or problem is linked from thousands of records: the page names the newest.
-        newest = sorted(issued_by, key=lambda source: (issued_by[source], source), reverse=True)[:INCOMING_SHOWN]
-        group = IncomingGroup(kind, prop, site.refs(newest), total=len(issued_by))
+    for (kind_name, prop), (total, newest) in sorted(
+        linking.items(), key=lambda kv: (kinds.index(RecordKind(kv[0][0])), kv[0][1])
+    ):
+        kind = RecordKind(kind_name)
+        group = IncomingGroup(kind, prop, site.refs(newest), total=total)
         if group.total > len(newest) and resolution.record_kind == RecordKind.actor:
             group.more = "/search?" + urlencode({"actor": iri.value.rsplit("/", 1)[-1], "type": kind.value})
         if kind == RecordKind.solution:

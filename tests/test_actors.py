@@ -187,3 +187,43 @@ def test_a_busy_actors_page_names_the_newest_records_and_links_to_all(data_dir: 
     assert 'href="/search?actor=zhe5ymay&amp;type=item"' in section
     assert "Vejledning nummer 27" in section  # issued 2020-01-28, among the newest
     assert "Vejledning nummer 28" not in section  # issued 2020-01-01, one of the oldest
+
+
+def incoming_sections(page: str) -> dict[str, tuple[int, str]]:
+    """kind -> (the count a record page shows, the section's HTML) for the records that link to it."""
+    found = {}
+    for kind, section in re.findall(r'class="incoming" data-kind="(\w+)">(.*?)</section>', page, re.S):
+        count = int(re.search(r'class="count">\(([\d.]+)\)', section).group(1).replace(".", ""))  # type: ignore[union-attr]
+        found[kind] = (count, section)
+    return found
+
+
+def test_a_problems_page_counts_what_links_to_it_and_drops_a_withdrawn_record(data_dir: Path) -> None:
+    """The records that link to a page are counted and listed from the search index: the counts agree with
+    the store, and a withdrawn solution leaves the page and its count at once."""
+    query = PREFIXES.replace("@prefix", "PREFIX").replace(" .\n", "\n") + (
+        "SELECT ?problem ?kind (COUNT(DISTINCT ?source) AS ?n) WHERE {"
+        " ?source amv:solves|amv:addresses ?problem ; a ?class"
+        ' BIND(IF(?class = amv:Solution, "solution", "item") AS ?kind) } GROUP BY ?problem ?kind'
+    )
+    with TestClient(create_app(make_settings(data_dir))) as client:
+        services: Services = client.app.state.services  # type: ignore[attr-defined]
+        counts: dict[str, dict[str, int]] = {}
+        for row in services.store.select(query):
+            counts.setdefault(row["problem"].value, {})[row["kind"].value] = int(row["n"].value)
+        problem = next(p for p, kinds in counts.items() if "solution" in kinds and "item" in kinds)
+        path = "/id/problem/" + problem.rsplit("/", 1)[1]
+        before = incoming_sections(client.get(path, headers={"Accept": "text/html"}).text)
+        assert {kind: count for kind, (count, _) in before.items()} == counts[problem]
+
+        solution = services.store.select(
+            query.split("SELECT")[0] + f"SELECT ?s ?title WHERE {{ ?s amv:solves <{problem}> ; dct:title ?title }}"
+        )[0]
+        title = solution["title"].value
+        assert html_lib.escape(title) in before["solution"][1]
+        services.records.withdraw(solution["s"], agent="test", reason="test of the problem page")  # type: ignore[arg-type]
+        after = incoming_sections(client.get(path, headers={"Accept": "text/html"}).text)
+    remaining, shown = after.get("solution", (0, ""))
+    assert remaining == counts[problem]["solution"] - 1
+    assert html_lib.escape(title) not in shown
+    assert after["item"][0] == counts[problem]["item"]

@@ -49,7 +49,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 #: Bump when the schema or the analysis changes: an index of another version is rebuilt.
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 CHUNK = 500
 #: How often (at most) a process asks the store whether the vocabularies were edited.
 #: How often (at most) a reader looks at the change log for changes made elsewhere.
@@ -76,6 +76,10 @@ def build_schema() -> tantivy.Schema:
     # Positions: the n-grams of one word share one, so a phrase of them at offset 0 stays inside one word.
     builder.add_text_field("grams", tokenizer_name=GRAMS, index_option="position")
     builder.add_text_field("concepts", tokenizer_name="raw", index_option="basic")
+    # Links to other records: the records linked to, and "target kind property" for each link. Record pages
+    # count and list what links to them from these, and actor pages what their records inform.
+    builder.add_text_field("linked", fast=True, tokenizer_name="raw", index_option="basic")
+    builder.add_text_field("links", fast=True, tokenizer_name="raw", index_option="basic")
     for name in FACET_FIELDS:
         builder.add_text_field(name, fast=True, tokenizer_name="raw", index_option="basic")
     builder.add_integer_field("year", indexed=True, fast=True)
@@ -98,6 +102,7 @@ class RecordDoc:
     texts: dict[str, list[str]] = field(default_factory=lambda: defaultdict(list))  # other names, services
     concepts: set[str] = field(default_factory=set)  # as tagged (not expanded)
     actors: list[str] = field(default_factory=list)
+    links: set[tuple[str, str]] = field(default_factory=set)  # (property, record linked to)
     year: int | None = None
     date: int = 0  # seconds since 1970: the publication date or event start, else last change
     modified: str = ""
@@ -129,6 +134,8 @@ class RecordDoc:
             "grams": compound_words([*self.titles.values(), *self.descriptions.values()]),
             "concepts": sorted(expanded),
             "actor": sorted(set(self.actors)),
+            "linked": sorted({target for _, target in self.links}),
+            "links": sorted(f"{target} {self.kind} {prop}" for prop, target in self.links),
             "date": self.date,
             "data": json.dumps(self.stored(), ensure_ascii=False).encode(),
             **facets,
@@ -180,7 +187,7 @@ def record_doc(iri: str, kind: RecordKind, triples: Sequence[Triple], iris: Iris
     dates: dict[str, str] = {}
     actor_properties = {p.replace("AMV:", amv) for p in ACTOR_PROPERTIES}
     text_properties = {p.replace("AMV:", amv) for p in TEXT_PROPERTIES}
-    actor_prefix = iris.base + "id/actor/"
+    actor_prefix, record_prefix = iris.record_prefix(RecordKind.actor), iris.record_prefix()
     for t in triples:
         subject = t.subject
         own = isinstance(subject, NamedNode) and subject.value == iri
@@ -198,6 +205,8 @@ def record_doc(iri: str, kind: RecordKind, triples: Sequence[Triple], iris: Iris
             elif own and p in (DCT + "issued", SCHEMA + "startDate", DCT + "modified"):
                 dates.setdefault(p, o.value)
         elif isinstance(o, NamedNode) and p != RDF + "type":
+            if own and o.value.startswith(record_prefix):
+                doc.links.add((p, o.value))
             if p in actor_properties and o.value.startswith(actor_prefix):
                 doc.actors.append(o.value)
             elif o.value.startswith(vocab):
@@ -427,7 +436,7 @@ class SearchIndex:
             query = tantivy.Query.term_set_query(self.schema, "concepts", moved)
             hits = searcher.search(query, max(1, searcher.num_docs), count=False).hits
             for _, address in hits:
-                self.journal.add(str(searcher.doc(address).get_first("iri")))
+                self.journal.add(self._iri(searcher, address))
         with self._file_lock():
             if self._path is not None:
                 self._write_state(self._path, new)
@@ -490,9 +499,39 @@ class SearchIndex:
                 ]
             )
             result = searcher.search(query, limit, count=True, order_by_field="date")
-            iris = [str(searcher.doc(address).get_first("iri")) for _, address in result.hits]
+            iris = [self._iri(searcher, address) for _, address in result.hits]
             found[kind] = (result.count or 0, iris)
         return found
+
+    def incoming(self, target: str, limit: int) -> dict[tuple[str, str], tuple[int, list[str]]]:
+        """Per (kind, property) of the published records that link to `target` by that property: how many
+        there are and the IRIs of the newest `limit`. One aggregation and one search per group: a busy
+        actor or problem, linked from thousands of records, costs about what a quiet one does."""
+        searcher = self.searcher()
+        linking = tantivy.Query.term_query(self.schema, "linked", target)
+        # The include pattern walks only the terms that start with the target (tantivy matches it whole).
+        groups = {"links": {"terms": {"field": "links", "size": 1000, "include": re.escape(target) + " .+"}}}
+        found: dict[tuple[str, str], tuple[int, list[str]]] = {}
+        for bucket in searcher.aggregate(linking, groups)["links"]["buckets"]:
+            term = str(bucket["key"])
+            kind, prop = term[len(target) + 1 :].split(" ", 1)
+            query = tantivy.Query.term_query(self.schema, "links", term)
+            newest = searcher.search(query, limit, order_by_field="date").hits
+            found[(kind, prop)] = (int(bucket["doc_count"]), [self._iri(searcher, a) for _, a in newest])
+        return found
+
+    def linked_by(self, query: tantivy.Query, prefix: str, top: int) -> tuple[int, list[tuple[str, int]]]:
+        """The records whose IRI starts with `prefix` that the records matching `query` link to: how many
+        there are, and the `top` most linked with how many of those records link to each."""
+        size = 65_000  # tantivy's most buckets: every record linked to is counted, not estimated
+        terms = {"terms": {"field": "linked", "size": size, "include": re.escape(prefix) + ".+"}}
+        buckets = self.searcher().aggregate(query, {"linked": terms})["linked"]["buckets"]
+        counted = sorted(((str(b["key"]), int(b["doc_count"])) for b in buckets), key=lambda e: (-e[1], e[0]))
+        return len(counted), counted[:top]
+
+    @staticmethod
+    def _iri(searcher: tantivy.Searcher, address: tantivy.DocAddress) -> str:
+        return str(searcher.doc(address).get_first("iri"))
 
     def count(self) -> int:
         index = self._index or self._open_current()

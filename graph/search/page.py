@@ -113,7 +113,7 @@ def parse_request(
     actors = []
     for value in values("actor"):
         tail = value.rstrip("/").rsplit("/", 1)[-1]
-        iri = iris.base + "id/actor/" + tail
+        iri = iris.record_prefix(RecordKind.actor) + tail
         if not _ACTOR_ID.match(tail) or (value.startswith("http") and value != iri) or iris.parse_record(iri) is None:
             raise _error(
                 "actor",
