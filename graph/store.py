@@ -33,6 +33,8 @@ Row = dict[str, Term]
 SPARQL_RESULTS_JSON = "application/sparql-results+json"
 N_TRIPLES = "application/n-triples"
 N_QUADS = "application/n-quads"
+#: From this many quads of new graphs on, `EmbeddedStore.replace_graphs` uses the bulk loader.
+BULK_QUADS = 10_000
 
 
 class StoreError(Exception):
@@ -216,10 +218,15 @@ class EmbeddedStore(Store):
         if existing:
             super().replace_graphs(graphs, replaced=existing)
             return
+        quads = [Quad(t.subject, t.predicate, t.object, g) for g, triples in graphs.items() for t in triples]
         try:
-            self._store.extend(
-                Quad(t.subject, t.predicate, t.object, g) for g, triples in graphs.items() for t in triples
-            )
+            # A large batch of new graphs (an import) goes in through the bulk loader, about 3x faster. It is not
+            # one transaction, but nothing partial survives: Records._commit notes the undo (drop the new
+            # graphs) before writing and runs it on failure or at the next start after a crash.
+            if len(quads) >= BULK_QUADS:
+                self._store.bulk_extend(quads)
+            else:
+                self._store.extend(quads)
         except OSError as exc:
             raise StoreError(str(exc)) from exc
 

@@ -331,6 +331,7 @@ class SearchIndex:
         self._meta_stamp: tuple[int, int] | None = None
         self._thesaurus: Thesaurus | None = None
         self._checked = False
+        self._merging: threading.Thread | None = None
         self._vocabulary_changed = False
         self._changes_checked = 0.0
         self.schema = build_schema()
@@ -636,7 +637,8 @@ class SearchIndex:
         the journal shows another change of the same record, which the store then has the last word on."""
         if not self.journal.high_water():
             return
-        with self._file_lock():
+        with contextlib.ExitStack() as locked:
+            locked.enter_context(self._file_lock())
             high, iris = self.journal.peek()
             if not iris:
                 return
@@ -662,16 +664,36 @@ class SearchIndex:
                     if doc is not None:
                         writer.add_document(doc.document(thesaurus))
                 writer.commit()
-                writer.wait_merging_threads()
             except BaseException:
                 with contextlib.suppress(Exception):
                     writer.rollback()
                 raise
-            finally:
-                del writer
+            # Committed: searchable now. The segment merges the commit set off finish in the background (tantivy
+            # runs them outside the GIL), holding the write lock until then: a bulk import validates its next
+            # batch meanwhile instead of waiting.
             self.journal.done(high)
+            self._finish_merges(writer, locked.pop_all())
             index.reload()
             self._meta_stamp = self._stamp(self._path) if self._path else None
+
+    def _finish_merges(self, writer: tantivy.IndexWriter, lock: contextlib.ExitStack) -> None:
+        def finish() -> None:
+            try:
+                writer.wait_merging_threads()
+            except Exception:  # noqa: BLE001 - the commit stands; an unfinished merge only leaves more segments
+                log.exception("merging index segments failed")
+            finally:
+                lock.close()
+
+        self.settle()
+        self._merging = threading.Thread(target=finish, name="index-merges", daemon=True)
+        self._merging.start()
+
+    def settle(self) -> None:
+        """Wait until the segment merges of this process's last commit are done."""
+        merging, self._merging = self._merging, None
+        if merging is not None:
+            merging.join()
 
     def rebuild(self, progress: Callable[[int, int], None] | None = None) -> int:
         """Build a fresh index from the store and switch to it; returns how many records it holds."""
@@ -745,6 +767,7 @@ class SearchIndex:
                 shutil.rmtree(old, ignore_errors=True)
 
     def close(self) -> None:
+        self.settle()
         self.journal.close()
 
 
