@@ -7,6 +7,7 @@ import base64
 import http.server
 import shutil
 import subprocess
+import sys
 import threading
 import time
 from collections import Counter
@@ -24,8 +25,8 @@ from bench.synthetic import Generator
 from graph.accounts import Accounts, Role
 from graph.config import Settings
 from graph.iris import RecordKind
-from graph.services import Services
-from graph.store import EmbeddedStore, RemoteStore, StoreError, open_store
+from graph.services import Services, open_services
+from graph.store import BULK_QUADS, EmbeddedStore, RemoteStore, StoreError, open_store
 from graph.store_server import ManagedStoreServer, free_port
 from tests.conftest import make_settings
 from tests.records_util import BASE, problem_turtle
@@ -57,6 +58,46 @@ def test_synthetic_records_pass_the_shapes_are_skewed_and_searchable(embedded: S
     assert len(years) >= 8
     item = generator.iri(RecordKind.item, 3)
     assert embedded.store.ask(f"ASK {{ {item} a <{BASE}ontology#KnowledgeItem> }}")
+
+
+CRASHING_IMPORT = """
+import os, sys
+from bench.synthetic import Generator
+from graph.config import Settings
+from graph.services import open_services
+
+settings = Settings.from_env({"AMV_DATA_DIR": sys.argv[1]})
+*earlier, batch = Generator(1_000).batches(1_000)
+with open_services(settings, embedded_only=True) as services:
+    for records in earlier:  # the actors, problems and solutions the knowledge items link to
+        services.records.publish_many(records, agent="test")
+    def crash(db, written):  # the store holds the whole batch; the ledger has not committed it
+        print(len(written), services.store.ask(f"ASK {{ GRAPH {written[-1].iri} {{ ?s ?p ?o }} }}"), flush=True)
+        os._exit(9)
+    services.records.publish_many(batch, agent="test", source="crash test", within=crash)
+"""
+
+
+@pytest.mark.embedded_store("the process that crashes writes to the embedded store itself")
+def test_an_import_batch_killed_before_its_acknowledgement_leaves_nothing_behind(data_dir: Path) -> None:
+    """A batch that large goes through the bulk loader, which is not one transaction: the undo noted before
+    the write takes the whole batch out again at the next start."""
+    *earlier, batch = Generator(1_000).batches(1_000)
+    assert sum(len(r.triples) for r in batch) >= BULK_QUADS
+    crashed = subprocess.run(
+        [sys.executable, "-c", CRASHING_IMPORT, str(data_dir)], capture_output=True, text=True, timeout=300
+    )
+    assert crashed.returncode == 9, crashed.stderr
+    assert crashed.stdout.split() == ["1000", "True"]  # it did write all of them before dying
+    with open_services(make_settings(data_dir), embedded_only=True) as services:
+        values = " ".join(str(r.iri) for r in batch)
+        left = services.store.select(
+            f"SELECT (COUNT(*) AS ?n) WHERE {{ VALUES ?g {{ {values} }} GRAPH ?g {{ ?s ?p ?o }} }}"
+        )
+        assert int(left[0]["n"].value) == 0
+        assert services.ledger.get(batch[0].iri.value) is None
+        assert services.ledger.get(earlier[0][0].iri.value) is not None  # acknowledged: still there
+        assert services.search.agreement()[0] == services.search.agreement()[1]
 
 
 # -- amv serve --workers ----------------------------------------------------------------------------
