@@ -23,7 +23,7 @@ from pyoxigraph import Literal, NamedNode, Triple
 
 from graph.iris import RDF_TYPE, XSD, Iris
 from graph.sparql import Queries
-from graph.store import Store
+from graph.store import Store, delete_data, insert_data
 
 CS = "http://purl.org/vocab/changeset/schema#"
 #: How many changesets one follow step reads at most (a follower far behind catches up in steps).
@@ -76,6 +76,12 @@ class ChangeLog:
         """The statements to remove and to add (in the same update as the change) to move the head."""
         removed = [Triple(self.graph, self._head, _integer(old))] if old else []
         return removed, [Triple(self.graph, self._head, _integer(new))]
+
+    def appending(self, head: int, log: list[Triple]) -> list[str]:
+        """The update operations that append changeset `head + 1` (its statements `log`) and move the head; a
+        writer sends them in the same update as its change."""
+        old_head, new_head = self.advance(head, head + 1)
+        return [*([delete_data({self.graph: old_head})] if old_head else []), insert_data({self.graph: log + new_head})]
 
     def header(self, sequence: int, subject: NamedNode, *, created: str, creator: str, reason: str) -> list[Triple]:
         """The statements every changeset has."""

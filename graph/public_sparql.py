@@ -154,7 +154,10 @@ class PublicSparql:
         data = [("query", query)] + [("default-graph-uri", g) for g in default_graphs]
         data += [("named-graph-uri", g) for g in named_graphs]
         try:
-            await asyncio.wait_for(self._slots.acquire(), timeout=self.timeout)
+            if self._slots.locked():  # wait_for costs a task per call: only when there is something to wait for
+                await asyncio.wait_for(self._slots.acquire(), timeout=self.timeout)
+            else:
+                await self._slots.acquire()
         except TimeoutError:
             raise PublicQueryError(
                 503, "The query service is busy with other long queries; try again shortly."

@@ -458,10 +458,8 @@ class Records:
                 creator=agent,
                 reason=reason,
             )
-            old_head, new_head = self.changelog.advance(head, sequence)
-            log_update = insert_data({self.changelog.graph: log + new_head})
-            if old_head:
-                log_update = delete_data({self.changelog.graph: old_head}) + " ;\n" + log_update
+            log_update = " ;\n".join(self.changelog.appending(head, log))
+            old_head, new_head = self.changelog.advance(head, sequence)  # what the undo puts back
             undo = [f"DROP SILENT GRAPH {g}" for g in graphs]
             restored = {g: triples for g, triples in before.items() if triples}
             if restored:
@@ -504,9 +502,7 @@ class Records:
             change = self.changelog.changeset(head + 1)
             if thesaurus:
                 log += [Triple(change, NamedNode(DCT + "isPartOf"), subject) for subject in subjects]
-            old_head, new_head = self.changelog.advance(head, head + 1)
-            parts = [delete_data({self.changelog.graph: old_head})] if old_head else []
-            self.store.update(" ;\n".join([*parts, insert_data({self.changelog.graph: log + new_head})]))
+            self.store.update(" ;\n".join(self.changelog.appending(head, log)))
 
     def ledger_has_graph(self, graph: NamedNode) -> bool:
         """Whether the store may hold a graph for this record now (it is or was published)."""

@@ -20,7 +20,7 @@ from typing import Any
 
 from pyoxigraph import BlankNode, Literal, NamedNode, Triple
 
-from graph.iris import DCT, OWL, RDF, RDF_TYPE, SKOS, XSD
+from graph.iris import DCT, OWL, RDF, RDF_TYPE, SKOS
 from graph.ledger import now
 from graph.locks import write_lock
 from graph.services import Services
@@ -99,10 +99,6 @@ class Thesaurus:
         self.iris = services.iris
         self.store = services.store
         self.queries = services.queries
-
-    @property
-    def changes_graph(self) -> NamedNode:
-        return NamedNode(self.iris.base + "changes")
 
     # -- reading ---------------------------------------------------------------------------
 
@@ -602,22 +598,9 @@ class Thesaurus:
     def _apply(self, changes: ChangeSet, *, agent: str, reason: str) -> None:
         changelog = self.services.records.changelog  # one numbered log for thesaurus and records
         head = changelog.head()
-        sequence = head + 1
-        old_head, new_head = changelog.advance(head, sequence)
-        change = changelog.changeset(sequence)
-        log = [
-            Triple(change, RDF_TYPE, NamedNode(CS + "ChangeSet")),
-            Triple(change, NamedNode(CS + "subjectOfChange"), changes.subject),
-            Triple(change, NamedNode(CS + "createdDate"), Literal(now(), datatype=NamedNode(XSD + "dateTime"))),
-            Triple(change, NamedNode(CS + "creatorName"), Literal(agent)),
-            Triple(change, NamedNode(CS + "changeReason"), Literal(reason or "")),
-            Triple(
-                change,
-                NamedNode(self.iris.amv + "sequence"),
-                Literal(str(sequence), datatype=NamedNode(XSD + "integer")),
-            ),
-            Triple(change, NamedNode(DCT + "isPartOf"), changes.scheme),
-        ]
+        change = changelog.changeset(head + 1)
+        log = changelog.header(head + 1, changes.subject, created=now(), creator=agent, reason=reason)
+        log.append(Triple(change, NamedNode(DCT + "isPartOf"), changes.scheme))
         for kind, triples in (("addition", changes.added), ("removal", changes.removed)):
             for t in sorted(triples, key=str):
                 statement = BlankNode()
@@ -631,8 +614,6 @@ class Thesaurus:
         parts = []
         if changes.removed:
             parts.append(delete_data({changes.scheme: sorted(changes.removed, key=str)}))
-        if old_head:
-            parts.append(delete_data({self.changes_graph: old_head}))
-        added = {changes.scheme: sorted(changes.added, key=str), self.changes_graph: log + new_head}
-        parts.append(insert_data({g: ts for g, ts in added.items() if ts}))
-        self.store.update(" ;\n".join(parts))
+        if changes.added:
+            parts.append(insert_data({changes.scheme: sorted(changes.added, key=str)}))
+        self.store.update(" ;\n".join([*parts, *changelog.appending(head, log)]))

@@ -66,7 +66,7 @@ PREDICATE_ORDER = [
 
 
 def changes_graph(services: Services) -> NamedNode:
-    return NamedNode(services.iris.base + "changes")
+    return services.records.changelog.graph
 
 
 def change_iri(services: Services, sequence: int) -> str:

@@ -55,6 +55,10 @@ def test_get_post_form_and_post_direct_give_the_same_answer(client: TestClient) 
     for response in (by_get, by_form, by_direct):
         assert response.status_code == 200, response.text
         assert response.headers["content-type"].startswith("application/sparql-results+json")
+        # /sparql skips the routing (api.routes.sparql.SparqlShortcut), not what every answer gets
+        assert (
+            response.headers["x-request-id"] and "frame-ancestors 'none'" in response.headers["content-security-policy"]
+        )
     assert solutions(by_get) == solutions(by_form) == solutions(by_direct)
     assert int(solutions(by_get)[0]["n"]) >= 20
 
@@ -117,6 +121,9 @@ def test_protocol_errors(client: TestClient) -> None:
     assert syntax.status_code == 400 and "error" in syntax.text.lower()
     assert client.post("/sparql", content="ASK {}", headers={"Content-Type": "text/plain"}).status_code == 415
     assert client.put("/sparql", content="ASK {}").status_code == 405
+    assert client.head("/sparql").status_code == 405
+    too_big = client.post("/sparql", content="#" * 20_000_001, headers={"Content-Type": "application/sparql-query"})
+    assert too_big.status_code == 413
     assert client.get("/sparql?query=ASK%20%7B%7D&query=ASK%20%7B%7D").status_code == 400
     non_utf8 = client.post(
         "/sparql",
