@@ -17,6 +17,7 @@ worker) reads what happened after the sequence it has seen by naming the changes
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from pyoxigraph import Literal, NamedNode, Triple
@@ -53,6 +54,7 @@ class ChangeLog:
         self.graph = NamedNode(iris.base + "changes")
         self._head = NamedNode(iris.amv + "head")
         self._sequence = NamedNode(iris.amv + "sequence")
+        self._linked_before = NamedNode(iris.amv + "linkedBefore")
 
     def changeset(self, sequence: int) -> NamedNode:
         return NamedNode(f"{self.iris.base}changes/{sequence}")
@@ -96,17 +98,39 @@ class ChangeLog:
         ]
 
     def record_change(
-        self, sequence: int, records: list[NamedNode], action: str, *, created: str, creator: str, reason: str = ""
+        self,
+        sequence: int,
+        records: list[NamedNode],
+        action: str,
+        *,
+        created: str,
+        creator: str,
+        reason: str = "",
+        linked_before: Iterable[NamedNode] = (),
     ) -> list[Triple]:
         """The changeset of a record write: one per write, naming each record it changed (a bulk import
-        is one changeset with many subjects)."""
+        is one changeset with many subjects) and the records that the replaced or withdrawn ones linked to
+        before (`amv:linkedBefore`: their pages count their linking records, so a follower learns that
+        they changed too, which the store no longer shows once the links are gone)."""
         change = self.changeset(sequence)
         header = self.header(sequence, records[0], created=created, creator=creator, reason=reason)
         return [
             *header,
             *(Triple(change, NamedNode(CS + "subjectOfChange"), record) for record in records[1:]),
             Triple(change, NamedNode(self.iris.amv + "action"), Literal(action)),
+            *(Triple(change, self._linked_before, record) for record in linked_before),
         ]
+
+    def linked_before(self, sequences: Sequence[int]) -> dict[int, set[str]]:
+        """Per changeset: the records that the records it replaced or withdrew linked to before."""
+        if not sequences:
+            return {}
+        changes = [self.changeset(n) for n in sequences]
+        rows = self.store.select(self.queries("change-log-linked-before", graph=self.graph, changes=changes))
+        found: dict[int, set[str]] = {}
+        for row in rows:
+            found.setdefault(int(row["sequence"].value), set()).add(row["record"].value)
+        return found
 
     def entries(self, after: int, upto: int) -> list[ChangeEntry]:
         """The changesets numbered after..upto (at most FOLLOW_BATCH of them), oldest first."""

@@ -450,6 +450,12 @@ class Records:
             head = self.changelog.head()
             sequence = head + 1
             kinds = set(actions.values())
+            linked_before = {
+                t.object
+                for triples in before.values()
+                for t in triples
+                if isinstance(t.object, NamedNode) and self.iris.parse_record(t.object) is not None
+            }
             log = self.changelog.record_change(
                 sequence,
                 list(graphs),
@@ -457,6 +463,7 @@ class Records:
                 created=now(),
                 creator=agent,
                 reason=reason,
+                linked_before=sorted(linked_before, key=lambda n: n.value),
             )
             log_update = " ;\n".join(self.changelog.appending(head, log))
             old_head, new_head = self.changelog.advance(head, sequence)  # what the undo puts back

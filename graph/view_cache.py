@@ -71,7 +71,8 @@ class _Entry:
 
 class ChangeTracker:
     """What this process has read of the change log: for each record, the newest change that touched it
-    — its own write, or a write of a record that links to it (the pages of both show both) — and the
+    — its own write, or a write of a record that links to it, or linked to it before a replacement or
+    withdrawal (the pages of both show both; a page counts all records linking to it) — and the
     newest change that was not a record write (a thesaurus edit, a link report, a release, a SPARQL write).
     Reading the log costs one query per write (plus one for the written records' links), not per request."""
 
@@ -108,6 +109,8 @@ class ChangeTracker:
             seen = batch[-1].sequence
         written = sorted({e.subject for e in entries if not e.thesaurus_edit and self._is_record(e.subject)})
         links = self._links(written)
+        rewrites = sorted({e.sequence for e in entries if e.action not in (None, "created")})
+        unlinked = self.services.records.changelog.linked_before(rewrites)
         with self._lock:
             for entry in entries:
                 if entry.thesaurus_edit:
@@ -115,7 +118,8 @@ class ChangeTracker:
                 if entry.thesaurus_edit or not self._is_record(entry.subject):
                     self.other = max(self.other, entry.sequence)
                     continue
-                for record in (entry.subject, *links.get(entry.subject, ())):
+                touched = (entry.subject, *links.get(entry.subject, ()), *unlinked.get(entry.sequence, ()))
+                for record in touched:
                     self._records[record] = max(self._records.get(record, 0), entry.sequence)
                 kind = self._kind(entry.subject)
                 self._kinds[kind] = max(self._kinds.get(kind, 0), entry.sequence)

@@ -10,9 +10,13 @@ from pyoxigraph import NamedNode
 from api.app import create_app
 from api.routes.submissions import EXAMPLE_ITEM
 from graph.accounts import Role
+from graph.services import open_services
+from graph.views import INCOMING_SHOWN
 from graph.vocab_release import create_release
 from tests.conftest import bearer, make_settings
 from tests.login_util import EDITOR, app_with_users, log_in
+from tests.records_util import BASE, PREFIXES, triples
+from tests.test_actors import incoming_sections
 
 HTML = {"Accept": "text/html"}
 CONCEPT = "/vocab/factors/5.1"
@@ -138,3 +142,39 @@ def test_the_lists_of_actors_and_events_are_kept_until_an_actor_or_event_changes
         assert client.get("/events", headers=HTML).headers["x-cache"] == "miss"  # it names organisers
         fresh = client.get("/actors", headers=HTML)
         assert fresh.headers["x-cache"] == "miss" and "/id/actor/" + ACTOR_ID not in fresh.text
+
+
+def test_a_busy_records_count_follows_a_change_to_a_record_it_does_not_name(data_dir: Path) -> None:
+    """A page names the newest 50 records that link to it but counts them all: when one it does not name
+    stops linking to it (a new version, or a withdrawal), the kept page is not served any more."""
+    problem = f"{BASE}id/problem/y8q6s2j0"  # a problem of the sample data
+
+    def item(n: int, *, linked: bool) -> str:
+        return f"""<{BASE}id/item/b{n:07d}> a amv:KnowledgeItem ;
+    dct:title "Viden nummer {n:02d} om problemet"@da ;
+    dct:description "En af mange vejledninger om samme problem."@da ;
+    amv:knowledgeType <{BASE}vocab/knowledge-types/04> ;
+    amv:factor factor:5.1 ;
+    dct:issued "20{n:02d}-01-01"^^xsd:date {f"; amv:addresses <{problem}>" if linked else ""} .
+"""
+
+    with open_services(make_settings(data_dir), embedded_only=True) as services:
+        turtle = PREFIXES + "\n".join(item(n, linked=True) for n in range(INCOMING_SHOWN + 5))
+        assert all(o.accepted for o in services.records.load(triples(turtle), agent="test"))
+    path = "/id/problem/y8q6s2j0"
+    with TestClient(create_app(make_settings(data_dir))) as client:
+        before = incoming_sections(client.get(path, headers=HTML).text)["item"]
+        assert client.get(path, headers=HTML).headers["x-cache"] == "hit"
+        assert "b0000000" not in before[1]  # the oldest: counted, not named
+
+        services = client.app.state.services  # type: ignore[attr-defined]
+        outcome = services.records.load(triples(PREFIXES + item(0, linked=False)), agent="test")
+        assert outcome[0].action == "replaced"
+        after = client.get(path, headers=HTML)
+        assert after.headers["x-cache"] == "miss"
+        assert incoming_sections(after.text)["item"][0] == before[0] - 1
+
+        services.records.withdraw(NamedNode(f"{BASE}id/item/b0000001"), agent="test", reason="test")
+        withdrawn = client.get(path, headers=HTML)
+        assert withdrawn.headers["x-cache"] == "miss"
+        assert incoming_sections(withdrawn.text)["item"][0] == before[0] - 2
