@@ -7,7 +7,7 @@ labels in all languages and picks one with `.label(lang)`, so one view serves Da
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from urllib.parse import urlencode
@@ -73,10 +73,10 @@ class Site:
     def ref(self, iri: str, labels: dict[str, str] | None = None) -> Ref:
         return Ref(iri, labels or {}, self.path(iri))
 
-    def refs(self, iris: Iterable[str]) -> list[Ref]:
-        """Named references, labels fetched in one query; sorted by Danish label."""
+    def refs(self, iris: Iterable[str], names: Mapping[str, dict[str, str]] | None = None) -> list[Ref]:
+        """Named references, sorted by Danish label; labels fetched in one query unless given."""
         unique = sorted(set(iris))
-        names = self.names(unique)
+        names = self.names(unique) if names is None else names
         refs = [self.ref(i, names.get(i, {})) for i in unique]
         return sorted(refs, key=lambda r: danish_sort_key(r.label("da")))
 
@@ -482,11 +482,11 @@ def record_page(site: Site, resolution: Resolution, triples: Sequence[Triple]) -
         linking.items(), key=lambda kv: (kinds.index(RecordKind(kv[0][0])), kv[0][1])
     ):
         kind = RecordKind(kind_name)
-        group = IncomingGroup(kind, prop, site.refs(newest), total=total)
+        group = IncomingGroup(kind, prop, site.refs(newest, names=newest), total=total)
         if group.total > len(newest) and resolution.record_kind == RecordKind.actor:
             group.more = "/search?" + urlencode({"actor": iri.value.rsplit("/", 1)[-1], "type": kind.value})
         if kind == RecordKind.solution:
-            group.details = solution_details(site, newest)
+            group.details = solution_details(site, list(newest))
         incoming.append(group)
     return RecordPage(
         iri.value,

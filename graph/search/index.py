@@ -219,6 +219,12 @@ def record_doc(iri: str, kind: RecordKind, triples: Sequence[Triple], iris: Iris
     return doc
 
 
+def stored_data(searcher: tantivy.Searcher, address: tantivy.DocAddress) -> dict[str, object]:
+    """What the index keeps of a record for showing it (`RecordDoc.stored`)."""
+    data = searcher.doc(address).get_first("data")
+    return json.loads(bytes(data)) if data else {}
+
+
 # -- the journal of changes not yet applied -------------------------------------------------------
 
 
@@ -504,21 +510,23 @@ class SearchIndex:
             found[kind] = (result.count or 0, iris)
         return found
 
-    def incoming(self, target: str, limit: int) -> dict[tuple[str, str], tuple[int, list[str]]]:
+    def incoming(self, target: str, limit: int) -> dict[tuple[str, str], tuple[int, dict[str, dict[str, str]]]]:
         """Per (kind, property) of the published records that link to `target` by that property: how many
-        there are and the IRIs of the newest `limit`. One aggregation and one search per group: a busy
-        actor or problem, linked from thousands of records, costs about what a quiet one does."""
+        there are, and the newest `limit` (IRI -> titles by language). One aggregation and one search per
+        group: a busy actor or problem, linked from thousands of records, costs about what a quiet one does."""
         searcher = self.searcher()
         linking = tantivy.Query.term_query(self.schema, "linked", target)
         # The include pattern walks only the terms that start with the target (tantivy matches it whole).
         groups = {"links": {"terms": {"field": "links", "size": 1000, "include": re.escape(target) + " .+"}}}
-        found: dict[tuple[str, str], tuple[int, list[str]]] = {}
+        found: dict[tuple[str, str], tuple[int, dict[str, dict[str, str]]]] = {}
         for bucket in searcher.aggregate(linking, groups)["links"]["buckets"]:
             term = str(bucket["key"])
             kind, prop = term[len(target) + 1 :].split(" ", 1)
             query = tantivy.Query.term_query(self.schema, "links", term)
-            newest = searcher.search(query, limit, order_by_field="date").hits
-            found[(kind, prop)] = (int(bucket["doc_count"]), [self._iri(searcher, a) for _, a in newest])
+            hits = searcher.search(query, limit, order_by_field="date").hits
+            newest = [stored_data(searcher, address) for _, address in hits]
+            titles = {str(data["iri"]): dict(data.get("titles") or {}) for data in newest}  # type: ignore[call-overload]
+            found[(kind, prop)] = (int(bucket["doc_count"]), titles)
         return found
 
     def linked_by(self, query: tantivy.Query, prefix: str, top: int) -> tuple[int, list[tuple[str, int]]]:

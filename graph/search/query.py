@@ -18,7 +18,6 @@ never hides the other values of the same facet); factor and industry counts are 
 from __future__ import annotations
 
 import contextlib
-import json
 from collections import defaultdict
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
@@ -28,7 +27,7 @@ from markupsafe import Markup
 
 from graph.iris import RecordKind
 from graph.search.analysis import GRAM, Highlighter, fold, grams, is_stop_word, terms, words
-from graph.search.index import TEXT_FIELDS, SearchIndex
+from graph.search.index import TEXT_FIELDS, SearchIndex, stored_data
 from graph.search.thesaurus import CONCEPT_FACETS, HIERARCHICAL, Concept, Match, Thesaurus
 from graph.text import danish_sort_key
 
@@ -357,15 +356,10 @@ def _run(
     return searcher.search(query, limit, count=False, offset=offset)
 
 
-def _stored(searcher: tantivy.Searcher, address: tantivy.DocAddress) -> dict[str, object]:
-    data = searcher.doc(address).get_first("data")
-    return json.loads(bytes(data)) if data else {}
-
-
 def _hit(
     searcher: tantivy.Searcher, score: float, address: tantivy.DocAddress, lang: str, highlighter: Highlighter
 ) -> Hit:
-    data = _stored(searcher, address)
+    data = stored_data(searcher, address)
     titles: dict[str, str] = data.get("titles", {})  # type: ignore[assignment]
     descriptions: dict[str, str] = data.get("descriptions", {})  # type: ignore[assignment]
     text_lang = next((k for k in (lang, "da", "en", "") if descriptions.get(k)), next(iter(descriptions), ""))
@@ -499,7 +493,7 @@ def _actors(
     if wanted:
         query = tantivy.Query.term_set_query(builder.schema, "iri", wanted)
         for _, address in searcher.search(query, len(wanted), count=False).hits:
-            data = _stored(searcher, address)
+            data = stored_data(searcher, address)
             names[str(data.get("iri"))] = dict(data.get("titles", {}))  # type: ignore[call-overload]
     values = [
         FacetValue(iri.rsplit("/", 1)[-1], iri, names.get(iri) or {"": iri}, counts.get(iri, 0), iri in chosen)
@@ -556,7 +550,7 @@ def suggest(index: SearchIndex, text: str, limit: int = 8, schemes: Collection[s
     prefix += [tantivy.Query.term_query(schema, f, t) for f in ("title_da", "title_en") for t in terms(last, f[-2:])]
     clauses.append((tantivy.Occur.Must, tantivy.Query.boolean_query([(tantivy.Occur.Should, q) for q in prefix])))
     for _, address in searcher.search(tantivy.Query.boolean_query(clauses), room, count=False).hits:
-        data = _stored(searcher, address)
+        data = stored_data(searcher, address)
         titles: dict[str, str] = data.get("titles", {})  # type: ignore[assignment]
         completions.append(Completion(str(data.get("kind")), str(data.get("iri")), titles, ""))
     return completions[: limit + room]
