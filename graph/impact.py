@@ -255,10 +255,9 @@ def actor_impact(services: Services, actor: str) -> ActorImpact:
         Chart("impact-years", CHART_TEXT["years"], years, columns=True),
     ]
     # The problems and solutions the actor's records link to (address, solve, describe), from the index.
-    linked = {
-        kind: services.search.linked_by(by_actor, services.iris.record_prefix(kind), TOP_LINKS)
-        for kind in (RecordKind.problem, RecordKind.solution)
-    }
+    informed = (RecordKind.problem, RecordKind.solution)
+    prefixes = [services.iris.record_prefix(kind) for kind in informed]
+    linked = dict(zip(informed, services.search.linked_by(by_actor, prefixes, TOP_LINKS), strict=True))
     names = site.names([iri for _, top in linked.values() for iri, _ in top])
 
     def refs(kind: RecordKind) -> list[tuple[Ref, int]]:

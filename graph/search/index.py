@@ -529,14 +529,24 @@ class SearchIndex:
             found[(kind, prop)] = (int(bucket["doc_count"]), titles)
         return found
 
-    def linked_by(self, query: tantivy.Query, prefix: str, top: int) -> tuple[int, list[tuple[str, int]]]:
-        """The records whose IRI starts with `prefix` that the records matching `query` link to: how many
-        there are, and the `top` most linked with how many of those records link to each."""
+    def linked_by(
+        self, query: tantivy.Query, prefixes: Sequence[str], top: int
+    ) -> list[tuple[int, list[tuple[str, int]]]]:
+        """For each prefix, the records whose IRI starts with it that the records matching `query` link to:
+        how many there are, and the `top` most linked with how many of those records link to each. One pass
+        over the matching records for all prefixes."""
         size = 65_000  # tantivy's most buckets: every record linked to is counted, not estimated
-        terms = {"terms": {"field": "linked", "size": size, "include": re.escape(prefix) + ".+"}}
-        buckets = self.searcher().aggregate(query, {"linked": terms})["linked"]["buckets"]
-        counted = sorted(((str(b["key"]), int(b["doc_count"])) for b in buckets), key=lambda e: (-e[1], e[0]))
-        return len(counted), counted[:top]
+        terms = {
+            str(n): {"terms": {"field": "linked", "size": size, "include": re.escape(prefix) + ".+"}}
+            for n, prefix in enumerate(prefixes)
+        }
+        answer = self.searcher().aggregate(query, terms)
+        found = []
+        for n in range(len(prefixes)):
+            buckets = answer[str(n)]["buckets"]
+            counted = sorted(((str(b["key"]), int(b["doc_count"])) for b in buckets), key=lambda e: (-e[1], e[0]))
+            found.append((len(counted), counted[:top]))
+        return found
 
     @staticmethod
     def _iri(searcher: tantivy.Searcher, address: tantivy.DocAddress) -> str:
