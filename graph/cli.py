@@ -329,6 +329,7 @@ def serve(
             console.print(f"[red]error:[/red] {escape(str(exc))}")
             raise typer.Exit(EXIT_STORE) from exc
         console.print(f"store server: {server.url} (data in {settings.store_dir})")
+        server.watch()  # started again on the same address if it ever dies
     workers = workers or os.cpu_count() or 1
     try:
         uvicorn.run(

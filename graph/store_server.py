@@ -14,6 +14,7 @@ from __future__ import annotations
 import contextlib
 import ctypes
 import json
+import logging
 import os
 import shutil
 import signal
@@ -30,6 +31,8 @@ from graph.config import Settings
 from graph.store import StoreError
 
 PR_SET_PDEATHSIG = 1
+
+log = logging.getLogger(__name__)
 
 
 def oxigraph_binary() -> str:
@@ -125,6 +128,10 @@ class PublicQueryPriority:
                 return
 
 
+#: How often `ManagedStoreServer.watch` looks whether the store server is still running (s).
+WATCH_SECONDS = 1.0
+
+
 class ManagedStoreServer:
     """Start, watch and stop `oxigraph serve` on the embedded data directory."""
 
@@ -133,11 +140,13 @@ class ManagedStoreServer:
         self.process: subprocess.Popen[bytes] | None = None
         self.priority: PublicQueryPriority | None = None
         self.url = ""
+        self.restarts = 0
+        self._stopping = threading.Event()
 
-    def start(self, ready_timeout: float = 60.0) -> str:
+    def start(self, ready_timeout: float = 60.0, port: int | None = None) -> str:
         store_dir = self.settings.store_dir
         store_dir.mkdir(parents=True, exist_ok=True)
-        port = free_port()
+        port = port or free_port()
         command = [
             oxigraph_binary(),
             "serve",
@@ -150,9 +159,9 @@ class ManagedStoreServer:
         # The server cancels a query at this limit (and stops its CPU work); the public endpoint
         # turns the truncated answer it then sends into a proper error.
         command += ["--timeout-s", str(max(1, round(self.settings.query_timeout)))]
-        log = open(self.settings.data_dir / "store-server.log", "ab")  # noqa: SIM115 - owned by the child
-        self.process = subprocess.Popen(command, stdout=log, stderr=log, preexec_fn=_die_with_parent)
-        log.close()
+        output = open(self.settings.data_dir / "store-server.log", "ab")  # noqa: SIM115 - owned by the child
+        self.process = subprocess.Popen(command, stdout=output, stderr=output, preexec_fn=_die_with_parent)
+        output.close()
         self.url = f"http://127.0.0.1:{port}"
         deadline = time.monotonic() + ready_timeout
         while time.monotonic() < deadline:
@@ -174,7 +183,29 @@ class ManagedStoreServer:
     def alive(self) -> bool:
         return self.process is not None and self.process.poll() is None
 
+    def watch(self) -> None:
+        """Start the server again, on the same address, whenever it dies (a crash, the OOM killer): the
+        workers' next store requests reach the new one. Its data is safe: the store's own log replays at
+        start, and a write cut off by the crash was never acknowledged (graph.undo_log)."""
+
+        def run() -> None:
+            while not self._stopping.wait(WATCH_SECONDS):
+                if self.process is None or self.process.poll() is None:
+                    continue
+                code, port = self.process.returncode, int(self.url.rsplit(":", 1)[1])
+                log.error("the store server exited (code %s); starting it again on port %d", code, port)
+                if self.priority is not None:
+                    self.priority.stop()
+                try:
+                    self.start(port=port)
+                    self.restarts += 1
+                except Exception:  # noqa: BLE001 - this thread must live on: it is the restarted server's parent
+                    log.exception("the store server did not start again; trying once more in a moment")
+
+        threading.Thread(target=run, name="store-server-watch", daemon=True).start()
+
     def stop(self) -> None:
+        self._stopping.set()
         with contextlib.suppress(FileNotFoundError):
             self.settings.server_file.unlink()
         if self.priority is not None:

@@ -117,3 +117,33 @@ def test_a_researchers_long_query_runs_at_low_priority_and_pages_do_not(data_dir
             assert running.result().status_code == 503  # stopped at the time limit, as before
     finally:
         stop_serve(process)
+
+
+@pytest.mark.embedded_store("checks how `amv serve` manages its own store server on the data directory")
+def test_a_store_server_that_dies_is_started_again_and_the_site_comes_back(data_dir: Path) -> None:
+    port = free_port()
+    process = start_serve(data_dir, port, workers=2)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        before = problems_on_home(port)
+        first = store_server_pid(data_dir)
+        os.kill(first, signal.SIGKILL)  # a crash, or the OOM killer
+        assert gone(first)
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                ready = httpx.get(f"{base}/ready", timeout=5).status_code == 200
+            except httpx.HTTPError:
+                ready = False
+            if ready and store_server_pid(data_dir) != first:
+                break
+            assert time.monotonic() < deadline, "the site did not come back within 30 s"
+            time.sleep(0.2)
+        second = store_server_pid(data_dir)
+        assert problems_on_home(port) == before  # the same data
+        for _ in range(6):  # whichever worker answers: each reaches the new server
+            assert httpx.get(f"{base}/id/problem/y8q6s2j0", timeout=30).status_code == 200
+        assert process.poll() is None
+    finally:
+        stop_serve(process)
+    assert gone(second)  # and it stops with amv serve, like the first
