@@ -45,7 +45,6 @@ from api.routes import (
     vocab_io,
     webhooks,
 )
-from api.routes.sparql import SparqlShortcut
 from api.templating import render
 from graph.config import Settings
 from graph.harvest.runner import HarvestJob
@@ -116,7 +115,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         redoc_url=None,
     )
     app.add_middleware(PublicPageCache)  # inside ServiceHeaders: every answer still gets its own request id
-    app.add_middleware(SparqlShortcut)  # /sparql past the routing; also inside ServiceHeaders
     app.add_middleware(ServiceHeaders, max_body_bytes=settings.max_body_bytes)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
 

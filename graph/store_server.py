@@ -140,7 +140,6 @@ class ManagedStoreServer:
         self.process: subprocess.Popen[bytes] | None = None
         self.priority: PublicQueryPriority | None = None
         self.url = ""
-        self.restarts = 0
         self._stopping = threading.Event()
 
     def start(self, ready_timeout: float = 60.0, port: int | None = None) -> str:
@@ -198,7 +197,6 @@ class ManagedStoreServer:
                     self.priority.stop()
                 try:
                     self.start(port=port)
-                    self.restarts += 1
                 except Exception:  # noqa: BLE001 - this thread must live on: it is the restarted server's parent
                     log.exception("the store server did not start again; trying once more in a moment")
 

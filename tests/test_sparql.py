@@ -55,7 +55,7 @@ def test_get_post_form_and_post_direct_give_the_same_answer(client: TestClient) 
     for response in (by_get, by_form, by_direct):
         assert response.status_code == 200, response.text
         assert response.headers["content-type"].startswith("application/sparql-results+json")
-        # /sparql skips the routing (api.routes.sparql.SparqlShortcut), not what every answer gets
+        # what every answer gets (api.middleware.ServiceHeaders)
         assert (
             response.headers["x-request-id"] and "frame-ancestors 'none'" in response.headers["content-security-policy"]
         )

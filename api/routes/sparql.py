@@ -13,7 +13,6 @@ import urllib.parse
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
-from api.middleware import ASGIApp, Receive, Scope, Send
 from api.negotiation import HTML, NotAcceptable, negotiate
 from api.routes.sparql_page import query_page, results_page
 from graph.public_sparql import PublicQueryError, PublicSparql, choose_format
@@ -134,23 +133,6 @@ async def sparql(request: Request) -> Response:
         + ("; charset=utf-8" if "json" in outcome.media_type or outcome.media_type.startswith("text/") else ""),
         headers=headers,
     )
-
-
-class SparqlShortcut:
-    """Requests to `/sparql` go straight to its endpoint, past the routing of some 300 routes and the layers
-    every other route needs (the public page cache, FastAPI's request handling): a researcher's tool sends
-    thousands of small queries. The endpoint and its answers are the very same; it sits inside ServiceHeaders,
-    so every answer still gets its request id, security headers and access log line."""
-
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http" and scope["path"] == "/sparql" and scope["method"] in ("GET", "POST"):
-            response = await sparql(Request(scope, receive))
-            await response(scope, receive, send)
-            return
-        await self.app(scope, receive, send)
 
 
 def _prefers_html(accept: str | None) -> bool:
