@@ -5,8 +5,8 @@ The version (graph.view_cache, `Scope.pages`) is the change log's head, the ledg
 the search index generation this process reads and the date: any write — by this process, another worker
 or another app instance — makes the next request build the page again. Two kinds of page are kept longer,
 because what they show is known: a scheme's tree and the ontology until the thesaurus changes, and the page
-of an item, problem, solution or event until a change touches a record it shows (itself or one it links
-to; a new record that links to it touches it too), the lists of actors and events until a record of
+of a record until a change touches a record it shows (itself or one it links to; a new record that links
+to it touches it too), the lists of actors and events until a record of
 their kinds changes, each also until anything but records changes. Nothing is ever
 served from an older version of what the page shows.
 
@@ -45,9 +45,9 @@ UNCACHED_SUFFIXES = ("/quality", "/quality.json")
 #: Pages that show the thesaurus only (a scheme's tree, the list of schemes, the ontology, and their data
 #: twins): kept until the thesaurus changes, however many records are written meanwhile.
 THESAURUS_PAGES = re.compile(r"^/(vocab|ontology)(/[^/.]+)?(\.[a-z]+)?$")
-#: Pages of records that are kept until a record they show changes (an actor's page also sums up the
-#: search index, so it follows every change like the lists do).
-RECORD_PAGES = re.compile(r"^/id/(item|problem|solution|event)/")
+#: Pages of records that are kept until a record they show changes. An actor's page sums up the records
+#: naming it: each of those touches it when written, and when replaced or withdrawn (`amv:linkedBefore`).
+RECORD_PAGES = re.compile(r"^/id/(item|problem|solution|actor|event)/")
 RECORD_LINK_TEXT = re.compile(r"/id/(item|problem|solution|actor|event)/([0-9a-z]+)")
 RECORD_LINK = re.compile(RECORD_LINK_TEXT.pattern.encode())
 #: Lists that show records of some kinds only (and concepts' labels): kept until a record of those kinds
@@ -140,7 +140,7 @@ def page_version(services: Services, path: str) -> tuple[Hashable, int | None, t
         return (services.views.version(DataScope.thesaurus), today_in_copenhagen()), None, ()
     kinds = next((k for pattern, k in KIND_LISTS if pattern.match(path)), None)
     if kinds is not None or RECORD_PAGES.match(path):
-        head = services.views.changes.follow()
+        head = services.views.record_head()
         return ("shown", services.views.changes.epoch, today_in_copenhagen()), head, kinds or ()
     return services.views.version(DataScope.pages), None, ()
 

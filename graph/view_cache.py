@@ -10,7 +10,7 @@ seconds to compute; under load that is what pushes page p99 up. They are compute
   tree does not change when a record is approved). The cache reads the entries it has not seen when the
   head moves — one query per write, not per request.
 
-Two ways to read:
+Three ways to read:
 
 - `get`: exact. When many requests find the same view out of date, one computes it and the others wait
   for that result (no stampede of identical computations competing for the CPU).
@@ -18,15 +18,18 @@ Two ways to read:
   dataset's statistics). After a change, one background thread computes the new figures; until they are
   ready, callers get the previous ones, which carry the time they were counted (`Counted.at`) so the page
   can say so. Only the first computation ever is waited for.
+- `of_records`: for a view of some records (an actor's figures), kept until a change touches one of
+  them (graph.view_cache.ChangeTracker), not until any change.
 """
 
 from __future__ import annotations
 
 import logging
 import threading
+from collections import OrderedDict
 from collections.abc import Callable, Hashable, Iterable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from enum import Enum
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
@@ -41,6 +44,8 @@ if TYPE_CHECKING:
 T = TypeVar("T")
 #: At most this many views are kept (e.g. scheme pages in two languages).
 MAX_ENTRIES = 64
+#: At most this many views of records are kept (an actor's figures: a few kB each).
+MAX_RECORD_VIEWS = 1024
 #: Records whose links are read in one query when following the change log.
 LINK_CHUNK = 500
 
@@ -154,11 +159,21 @@ class ChangeTracker:
         return found
 
 
+@dataclass(frozen=True)
+class _RecordsView:
+    value: Any
+    records: frozenset[str]  # the records it shows: a change touching one of them after `head` outdates it
+    head: int
+    epoch: int
+    date: date
+
+
 class ViewCache:
     def __init__(self, services: Services) -> None:
         self.services = services
         self.changes = ChangeTracker(services)
         self._entries: dict[Hashable, _Entry] = {}
+        self._records_views: OrderedDict[Hashable, _RecordsView] = OrderedDict()  # least recently used first
         self._lock = threading.Lock()
         self._computing: dict[Hashable, threading.Event] = {}  # key -> set when its computation ends
 
@@ -175,7 +190,37 @@ class ViewCache:
             return ("thesaurus", self.changes.epoch, self.changes.thesaurus)
         return self.services.records.changelog.head(), self.services.ledger.latest_change()[0]
 
+    def record_head(self) -> int:
+        """The change-log head a view of some records is built at, for `ChangeTracker.changed_since`: the
+        older of what the tracker has read and what the search index holds (another instance's change
+        reaches this index up to CHANGES_CHECK_SECONDS later), so that a view built from an index that
+        lacks a change is built again once it has it."""
+        return min(self.changes.follow(), self.services.search.changes_taken_in)
+
     # -- reading -------------------------------------------------------------------------------
+
+    def of_records(self, key: Hashable, compute: Callable[[], tuple[T, Iterable[str]]]) -> T:
+        """A view of some records, kept until a change touches one of the records `compute` says it shows
+        (or anything but a record changes, or the date): an actor's figures stay while none of its
+        records changes, however many other records are written."""
+        head, epoch, today = self.record_head(), self.changes.epoch, today_in_copenhagen()
+        with self._lock:
+            kept = self._records_views.get(key)
+            if kept is not None:
+                self._records_views.move_to_end(key)
+        if (
+            kept is not None
+            and kept.epoch == epoch
+            and kept.date == today
+            and not self.changes.changed_since(kept.head, kept.records)
+        ):
+            return kept.value  # type: ignore[no-any-return]
+        value, records = compute()
+        with self._lock:
+            self._records_views[key] = _RecordsView(value, frozenset(records), head, epoch, today)
+            while len(self._records_views) > MAX_RECORD_VIEWS:
+                self._records_views.popitem(last=False)
+        return value
 
     def get(self, key: Hashable, compute: Callable[[], T], scope: Scope = Scope.data) -> T:
         """The view for the current data version; computed once per version, however many ask at once."""

@@ -86,3 +86,35 @@ def test_a_record_approved_through_one_instance_is_searchable_through_the_other(
             break
         time.sleep(0.1)
     assert understood and understood[0]["key"] == "factors/5.1"
+
+
+@pytest.mark.embedded_store("runs its own store server on the data directory for both instances")
+def test_a_kept_page_on_the_other_instance_shows_a_new_link_within_seconds(
+    two_instances: tuple[str, str], data_dir: Path
+) -> None:
+    """A problem's page is kept (for anonymous visitors) until a record it shows changes. When a new item
+    addressing it is approved through A, B learns of the change from the change log before its search
+    index has taken it in: the page B builds then must not be kept as if it were current."""
+    a, b = two_instances
+    token = Accounts(data_dir / "ledger.sqlite").create_token("instances", Role.editor)
+    auth = {"Authorization": f"Bearer {token}"}
+    problems = httpx.get(f"{b}/api/search", params={"type": "problem"}, timeout=10).json()["results"]
+    page = "/id/problem/" + problems[0]["iri"].rsplit("/", 1)[-1]
+    html = {"Accept": "text/html"}
+    for expected in ("miss", "hit"):
+        assert httpx.get(b + page, headers=html, timeout=10).headers["x-cache"] == expected
+
+    item = {**EXAMPLE_ITEM, "title": {"da": "Ny viden om problemet"}, "addresses": [problems[0]["iri"]]}
+    created = httpx.post(f"{a}/api/submissions", json=item, headers=auth, timeout=30)
+    assert created.status_code == 201, created.text
+    approved = httpx.post(f"{a}/api/submissions/{created.json()['id']}/approve", headers=auth, timeout=30)
+    assert approved.status_code == 200, approved.text
+    item_path = "/id/item/" + created.json()["iri"].rsplit("/", 1)[-1]
+
+    started = time.monotonic()
+    while item_path not in (shown := httpx.get(b + page, headers=html, timeout=10)).text:
+        assert time.monotonic() - started < FOLLOW_WITHIN, "the kept page on B never showed the new item"
+        time.sleep(0.05)
+    assert item_path in httpx.get(b + page, headers=html, timeout=10).text  # and what is kept now shows it
+    print(f"\nB's page of the problem showed the item {(time.monotonic() - started) * 1000:.0f} ms after approval")
+    assert shown.headers["x-cache"] == "miss"

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
+import pytest
 from fastapi.testclient import TestClient
 from pyoxigraph import NamedNode
 
 from api.app import create_app
 from api.routes.submissions import EXAMPLE_ITEM
+from graph import impact
 from graph.accounts import Role
 from graph.services import open_services
 from graph.views import INCOMING_SHOWN
@@ -178,3 +181,49 @@ def test_a_busy_records_count_follows_a_change_to_a_record_it_does_not_name(data
         withdrawn = client.get(path, headers=HTML)
         assert withdrawn.headers["x-cache"] == "miss"
         assert incoming_sections(withdrawn.text)["item"][0] == before[0] - 2
+
+
+def test_an_actors_page_and_figures_are_kept_until_a_record_naming_it_changes(
+    data_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An actor's page sums up every record naming it. It is kept, and its figures are kept even when the
+    page is built again (a reload), until a record naming it is written, replaced or withdrawn."""
+    counted: list[str] = []
+    count_actor_impact = impact.count_actor_impact
+
+    def counting(services: object, actor: str) -> impact.ActorImpact:
+        counted.append(actor)
+        return count_actor_impact(services, actor)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(impact, "count_actor_impact", counting)
+    path, reload = f"/id/actor/{ACTOR_ID}", {**HTML, "Cache-Control": "no-cache"}
+
+    def kinds(html: str) -> dict[str, int]:
+        rows = re.findall(r'<tr data-kind="(\w+)"><th scope="row">[^<]+</th><td>(\d+)</td>', html)
+        return {kind: int(n) for kind, n in rows}
+
+    with TestClient(create_app(make_settings(data_dir))) as client:
+        editor = bearer(client, Role.editor)
+        first = client.get(path, headers=HTML)
+        assert first.headers["x-cache"] == "miss" and len(counted) == 1
+        before = kinds(first.text)
+
+        def publish(item: dict[str, object]) -> str:
+            created = client.post("/api/submissions", json=item, headers=editor).json()
+            assert client.post(f"/api/submissions/{created['id']}/approve", headers=editor).status_code == 200
+            return str(created["iri"])
+
+        publish({**EXAMPLE_ITEM, "title": {"da": "Et emne fra en anden aktør"}})
+        assert client.get(path, headers=HTML).headers["x-cache"] == "hit"
+        rebuilt = client.get(path, headers=reload)  # built again, from the kept figures
+        assert rebuilt.headers["x-cache"] == "miss" and len(counted) == 1 and kinds(rebuilt.text) == before
+
+        naming = publish({**EXAMPLE_ITEM, "title": {"da": "Et emne fra netop denne aktør"}, "publisher": ACTOR_ID})
+        fresh = client.get(path, headers=HTML)
+        assert fresh.headers["x-cache"] == "miss" and len(counted) == 2
+        assert kinds(fresh.text) == {**before, "item": before.get("item", 0) + 1}
+
+        services = client.app.state.services  # type: ignore[attr-defined]
+        services.records.withdraw(NamedNode(naming), agent="test", reason="test")
+        gone = client.get(path, headers=reload)
+        assert len(counted) == 3 and kinds(gone.text) == before

@@ -481,6 +481,12 @@ class SearchIndex:
             self._follow()
 
     @property
+    def changes_taken_in(self) -> int:
+        """The newest change-log sequence this index holds (or has pending, applied before any read): a view
+        built from the index at a newer change-log head may lack what came in between."""
+        return self.journal.mark(CHANGES_MARK)
+
+    @property
     def generation(self) -> tuple[object, ...]:
         """Changes whenever the index this process reads changes."""
         return (self._path, self._meta_stamp)
