@@ -44,8 +44,8 @@ if TYPE_CHECKING:
 T = TypeVar("T")
 #: At most this many views are kept (e.g. scheme pages in two languages).
 MAX_ENTRIES = 64
-#: At most this many views of records are kept (an actor's figures: a few kB each).
-MAX_RECORD_VIEWS = 1024
+#: At most this many views of records are kept (an actor's figures, what links to a record: a few kB each).
+MAX_RECORD_VIEWS = 512
 #: Records whose links are read in one query when following the change log.
 LINK_CHUNK = 500
 

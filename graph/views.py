@@ -475,7 +475,10 @@ def record_page(site: Site, resolution: Resolution, triples: Sequence[Triple]) -
     }
 
     # Counted and listed from the search index: a busy actor or problem is linked from thousands of records.
-    linking = services.search.incoming(iri.value, INCOMING_SHOWN)
+    # Kept until one of them changes: each touches this record when it is written, replaced or withdrawn.
+    linking = services.views.of_records(
+        ("incoming", iri.value), lambda: (services.search.incoming(iri.value, INCOMING_SHOWN), [iri.value])
+    )
     kinds = list(RecordKind)
     incoming = []
     for (kind_name, prop), (total, newest) in sorted(

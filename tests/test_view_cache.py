@@ -9,12 +9,15 @@ from pathlib import Path
 from typing import Any
 
 from fastapi.testclient import TestClient
+from pyoxigraph import NamedNode
 
 from api.app import create_app
 from api.routes.submissions import EXAMPLE_ITEM
 from graph.accounts import Role
+from graph.services import open_services
 from graph.view_cache import Scope
 from tests.conftest import bearer, make_settings
+from tests.records_util import BASE, PREFIXES, triples
 
 
 def _current(client: TestClient, path: str, timeout: float = 30) -> dict[str, Any]:
@@ -116,3 +119,33 @@ def test_pages_say_when_their_figures_were_counted(data_dir: Path) -> None:
         for path in ("/coverage", "/about"):
             html = client.get(path, headers={"Accept": "text/html"}).text
             assert 'data-counted="current"' in html and "<time datetime=" in html
+
+
+def test_a_view_of_records_is_kept_until_a_change_touches_one_of_them(data_dir: Path) -> None:
+    problem = f"{BASE}id/problem/y8q6s2j0"  # a problem of the sample data
+    computed: list[int] = []
+
+    def linking() -> tuple[int, list[str]]:
+        total = sum(n for n, _ in services.search.incoming(problem, 5).values())  # records linking to it
+        computed.append(total)
+        return total, [problem]
+
+    def item(n: int, extra: str = "") -> str:
+        return f"""<{BASE}id/item/v{n:07d}> a amv:KnowledgeItem ; dct:title "Viden {n}"@da ;
+    dct:description "Et eksempel."@da ; amv:knowledgeType <{BASE}vocab/knowledge-types/04> ;
+    amv:factor factor:5.1 ; dct:issued "2020-01-01"^^xsd:date {extra} ."""
+
+    with open_services(make_settings(data_dir), embedded_only=True) as services:
+        first = services.views.of_records("problem", linking)
+        services.records.load(triples(PREFIXES + item(1)), agent="test")  # does not link to the problem
+        assert services.views.of_records("problem", linking) == first and len(computed) == 1
+
+        services.records.load(triples(PREFIXES + item(2, f"; amv:addresses <{problem}>")), agent="test")
+        assert services.views.of_records("problem", linking) == first + 1 and len(computed) == 2
+        services.records.load(triples(PREFIXES + item(2)), agent="test")  # the new version drops the link
+        assert services.views.of_records("problem", linking) == first and len(computed) == 3
+
+        services.records.log_change(
+            [NamedNode(f"{BASE}links")], "checked", agent="test", reason="test", thesaurus=False
+        )
+        assert services.views.of_records("problem", linking) == first and len(computed) == 4
