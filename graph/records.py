@@ -225,14 +225,16 @@ class Records:
     def validate(self, records: Sequence[Record], *, context: Store | None = None) -> dict[str, list[Violation]]:
         """Violations (and warnings) per record IRI; validated as one batch for speed."""
         triples = [t for r in records for t in r.triples if t.predicate not in SYSTEM_PROPERTIES]
-        report = self.validator.validate_records(triples + self.reference_facts(records, context))
         # Results name their focus node by IRI; map it (and `#fragment` nodes) back to the record.
         owner = {t.subject.value: r.iri.value for r in records for t in r.triples if isinstance(t.subject, NamedNode)}
+        # Only this batch's nodes are validated: the linked records' types are context, and validating
+        # them would report them incomplete (a third of the validation time in a bulk import).
+        report = self.validator.validate_records(
+            triples + self.reference_facts(records, context), focus=[NamedNode(iri) for iri in owner]
+        )
         found: dict[str, list[Violation]] = {r.iri.value: [] for r in records}
         for violation in report.violations:
-            # Linked records are in the data graph only as context (their rdf:type), so pyshacl
-            # also reports them as incomplete; only results about this batch count.
-            record = owner.get(violation.focus)
+            record = owner.get(violation.focus)  # a result about a node the batch's shapes reach
             if record is not None:
                 found[record].append(violation)
         return found

@@ -840,11 +840,13 @@ class CompiledShapes:
 
     # -- validating ---------------------------------------------------------------------------
 
-    def validate(self, triples: Sequence[ox.Triple]) -> list[Violation]:
+    def validate(self, triples: Sequence[ox.Triple], focus: Sequence[ox.NamedNode] | None = None) -> list[Violation]:
+        """The results of validating `triples`; with `focus`, only of those target nodes (and what their
+        shapes reach): the records being written, not the linked records whose types are context."""
         batch = _Batch()
         store = ox.Store()
         quads = self._load(store, triples, batch)
-        targets = self._targets(triples)
+        targets = self._targets(triples, None if focus is None else set(focus))
         focus_quads = [
             ox.Quad(ox.NamedNode(f"{_X}set/{shape.key}"), MEMBER, node, FOCUS_GRAPH)
             for shape in self.top
@@ -908,13 +910,15 @@ class CompiledShapes:
             quads.append(ox.Quad(t.subject, t.predicate, o))
         return quads
 
-    def _targets(self, triples: Sequence[ox.Triple]) -> dict[int, set[Any]]:
-        """pyshacl's focus nodes of sh:targetClass: instances of the class or of its subclasses."""
+    def _targets(self, triples: Sequence[ox.Triple], focus: set[ox.NamedNode] | None) -> dict[int, set[Any]]:
+        """pyshacl's focus nodes of sh:targetClass: instances of the class or of its subclasses (those in
+        `focus`, when given)."""
         by_type: dict[Any, set[Any]] = defaultdict(set)
         subclasses: dict[Any, set[Any]] = defaultdict(set)
         for t in triples:
             if t.predicate == RDF_TYPE:
-                by_type[t.object].add(t.subject)
+                if focus is None or t.subject in focus:
+                    by_type[t.object].add(t.subject)
             elif t.predicate == RDFS_SUBCLASS_OF:
                 subclasses[t.object].add(t.subject)
         found: dict[int, set[Any]] = {}

@@ -202,25 +202,35 @@ class ViewCache:
     def of_records(self, key: Hashable, compute: Callable[[], tuple[T, Iterable[str]]]) -> T:
         """A view of some records, kept until a change touches one of the records `compute` says it shows
         (or anything but a record changes, or the date): an actor's figures stay while none of its
-        records changes, however many other records are written."""
-        head, epoch, today = self.record_head(), self.changes.epoch, today_in_copenhagen()
-        with self._lock:
-            kept = self._records_views.get(key)
-            if kept is not None:
-                self._records_views.move_to_end(key)
-        if (
-            kept is not None
-            and kept.epoch == epoch
-            and kept.date == today
-            and not self.changes.changed_since(kept.head, kept.records)
-        ):
-            return kept.value  # type: ignore[no-any-return]
-        value, records = compute()
-        with self._lock:
-            self._records_views[key] = _RecordsView(value, frozenset(records), head, epoch, today)
-            while len(self._records_views) > MAX_RECORD_VIEWS:
-                self._records_views.popitem(last=False)
-        return value
+        records changes, however many other records are written. Computed once however many ask at once."""
+        while True:
+            head, epoch, today = self.record_head(), self.changes.epoch, today_in_copenhagen()
+            with self._lock:
+                kept = self._records_views.get(key)
+            if (
+                kept is not None
+                and (kept.epoch, kept.date) == (epoch, today)
+                and not self.changes.changed_since(kept.head, kept.records)
+            ):
+                with self._lock:
+                    if key in self._records_views:
+                        self._records_views.move_to_end(key)
+                return kept.value  # type: ignore[no-any-return]
+            with self._lock:
+                running = self._computing.get(key)
+                if running is None:
+                    running = self._computing[key] = threading.Event()
+                    break
+            running.wait()  # another thread computes it; then look again
+        try:
+            value, records = compute()
+            with self._lock:
+                self._records_views[key] = _RecordsView(value, frozenset(records), head, epoch, today)
+                while len(self._records_views) > MAX_RECORD_VIEWS:
+                    self._records_views.popitem(last=False)
+            return value
+        finally:
+            self._finish(key, running)
 
     def get(self, key: Hashable, compute: Callable[[], T], scope: Scope = Scope.data) -> T:
         """The view for the current data version; computed once per version, however many ask at once."""

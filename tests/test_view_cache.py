@@ -79,13 +79,18 @@ def test_many_requests_for_an_outdated_view_compute_it_once(data_dir: Path) -> N
             time.sleep(0.3)
             return 42
 
-        results: list[int] = []
-        threads = [threading.Thread(target=lambda: results.append(views.get("slow", slow))) for _ in range(8)]
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join()
-        assert results == [42] * 8 and calls == 1
+        def slow_view_of_records() -> tuple[int, list[str]]:
+            return slow(), ["https://w3id.org/arbejdsmiljoviden/id/actor/zhe5ymay"]
+
+        for read in (lambda: views.get("slow", slow), lambda: views.of_records("slow records", slow_view_of_records)):
+            calls = 0
+            results: list[int] = []
+            threads = [threading.Thread(target=lambda r=read, into=results: into.append(r())) for _ in range(8)]
+            for thread in threads:
+                thread.start()
+            for thread in threads:
+                thread.join()
+            assert results == [42] * 8 and calls == 1
 
 
 def test_a_recount_never_makes_a_request_wait(data_dir: Path) -> None:
