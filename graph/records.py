@@ -228,7 +228,7 @@ class Records:
         # Results name their focus node by IRI; map it (and `#fragment` nodes) back to the record.
         owner = {t.subject.value: r.iri.value for r in records for t in r.triples if isinstance(t.subject, NamedNode)}
         # Only this batch's nodes are validated: the linked records' types are context, and validating
-        # them would report them incomplete (a third of the validation time in a bulk import).
+        # them would report them incomplete (a quarter of the validation time in a bulk import).
         report = self.validator.validate_records(
             triples + self.reference_facts(records, context), focus=[NamedNode(iri) for iri in owner]
         )

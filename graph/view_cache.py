@@ -165,7 +165,7 @@ class _RecordsView:
     records: frozenset[str]  # the records it shows: a change touching one of them after `head` outdates it
     head: int
     epoch: int
-    date: date
+    day: date
 
 
 class ViewCache:
@@ -209,7 +209,7 @@ class ViewCache:
                 kept = self._records_views.get(key)
             if (
                 kept is not None
-                and (kept.epoch, kept.date) == (epoch, today)
+                and (kept.epoch, kept.day) == (epoch, today)
                 and not self.changes.changed_since(kept.head, kept.records)
             ):
                 with self._lock:
