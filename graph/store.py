@@ -297,6 +297,16 @@ class RemoteStore(Store):
     def _post(self, url: str, data: Mapping[str, str | list[str]], accept: str) -> httpx.Response:
         try:
             response = self._http.post(url, data=data, headers={"Accept": accept})
+        except (httpx.RemoteProtocolError, httpx.ReadError) as exc:
+            # A kept-alive connection the server closed as it was reused ("disconnected without sending a
+            # response"). A query only reads, so it is sent once more on a new connection, as urllib3 does
+            # for idempotent requests; an update is not, since the server may have applied it.
+            if url != self.query_url:
+                raise StoreError(f"store at {url} dropped the connection: {exc}") from exc
+            try:
+                response = self._http.post(url, data=data, headers={"Accept": accept})
+            except httpx.HTTPError as again:
+                raise StoreError(f"store at {url} unreachable: {again}") from again
         except httpx.HTTPError as exc:
             raise StoreError(f"store at {url} unreachable: {exc}") from exc
         if response.status_code == 400:

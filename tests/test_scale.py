@@ -6,6 +6,7 @@ from __future__ import annotations
 import base64
 import http.server
 import shutil
+import socket
 import subprocess
 import sys
 import threading
@@ -199,6 +200,48 @@ class _BasicAuthProxy(http.server.BaseHTTPRequestHandler):
 
     def log_message(self, *args: object) -> None:
         pass
+
+
+class _DropsFirstRequest(http.server.BaseHTTPRequestHandler):
+    """A SPARQL server that closes the connection of the first request without answering, as a server
+    does with a kept-alive connection it times out just as the client reuses it; then answers."""
+
+    protocol_version = "HTTP/1.1"
+    requests: list[str]
+
+    def do_POST(self) -> None:
+        body = self.rfile.read(int(self.headers["Content-Length"])).decode()
+        self.requests.append(body)
+        if len(self.requests) == 1:
+            self.close_connection = True
+            self.connection.shutdown(socket.SHUT_RDWR)
+            return
+        answer = b'{"head": {"vars": ["n"]}, "results": {"bindings": [{"n": {"type": "literal", "value": "1"}}]}}'
+        self.send_response(200)
+        self.send_header("Content-Type", "application/sparql-results+json")
+        self.send_header("Content-Length", str(len(answer)))
+        self.end_headers()
+        self.wfile.write(answer)
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+def test_a_query_the_store_dropped_unanswered_is_sent_again_but_an_update_is_not() -> None:
+    for operation, sent_times in (("query", 2), ("update", 1)):
+        handler = type("Drops", (_DropsFirstRequest,), {"requests": []})
+        server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+        store = RemoteStore(f"http://127.0.0.1:{server.server_address[1]}")
+        try:
+            if operation == "query":
+                assert [row["n"].value for row in store.select("SELECT ?n WHERE {}")] == ["1"]
+            else:  # the server may have applied it: the caller must know, not a second copy be sent
+                with pytest.raises(StoreError, match="dropped the connection"):
+                    store.update('INSERT DATA { <https://example.org/s> <https://example.org/p> "x" }')
+            assert len(handler.requests) == sent_times
+        finally:
+            server.shutdown()
 
 
 @pytest.mark.embedded_store("runs its own store server on a copy of the data directory")
