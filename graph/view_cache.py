@@ -203,54 +203,41 @@ class ViewCache:
         """A view of some records, kept until a change touches one of the records `compute` says it shows
         (or anything but a record changes, or the date): an actor's figures stay while none of its
         records changes, however many other records are written. Computed once however many ask at once."""
-        while True:
-            head, epoch, today = self.record_head(), self.changes.epoch, today_in_copenhagen()
-            with self._lock:
-                kept = self._records_views.get(key)
-            if (
-                kept is not None
-                and (kept.epoch, kept.day) == (epoch, today)
-                and not self.changes.changed_since(kept.head, kept.records)
-            ):
-                with self._lock:
-                    if key in self._records_views:
-                        self._records_views.move_to_end(key)
-                return kept.value  # type: ignore[no-any-return]
-            with self._lock:
-                running = self._computing.get(key)
-                if running is None:
-                    running = self._computing[key] = threading.Event()
-                    break
-            running.wait()  # another thread computes it; then look again
-        try:
+        head, epoch, today = self.record_head(), self.changes.epoch, today_in_copenhagen()
+
+        def kept() -> tuple[bool, Any]:
+            view = self._records_views.get(key)
+            if view is None or (view.epoch, view.day) != (epoch, today):
+                return False, None
+            if self.changes.changed_since(view.head, view.records):
+                return False, None
+            self._records_views.move_to_end(key)
+            return True, view.value
+
+        def compute_and_keep() -> T:
             value, records = compute()
             with self._lock:
                 self._records_views[key] = _RecordsView(value, frozenset(records), head, epoch, today)
                 while len(self._records_views) > MAX_RECORD_VIEWS:
                     self._records_views.popitem(last=False)
             return value
-        finally:
-            self._finish(key, running)
+
+        return self._computed_once(key, kept, compute_and_keep)
 
     def get(self, key: Hashable, compute: Callable[[], T], scope: Scope = Scope.data) -> T:
         """The view for the current data version; computed once per version, however many ask at once."""
         version = self.version(scope)
-        while True:
-            with self._lock:
-                entry = self._entries.get(key)
-                if entry is not None and entry.version == version:
-                    return entry.value  # type: ignore[no-any-return]
-                running = self._computing.get(key)
-                if running is None:
-                    running = self._computing[key] = threading.Event()
-                    break
-            running.wait()  # another thread computes it; then look again
-        try:
+
+        def kept() -> tuple[bool, Any]:
+            entry = self._entries.get(key)
+            return (True, entry.value) if entry is not None and entry.version == version else (False, None)
+
+        def compute_and_keep() -> T:
             value = compute()
             self._store(key, version, value)
             return value
-        finally:
-            self._finish(key, running)
+
+        return self._computed_once(key, kept, compute_and_keep)
 
     def latest(self, key: Hashable, compute: Callable[[], T], scope: Scope = Scope.data) -> Counted[T]:
         """The newest figures there are, never waiting for a recomputation once figures exist."""
@@ -279,6 +266,24 @@ class ViewCache:
             event.wait(timeout)
 
     # -- internals -----------------------------------------------------------------------------
+
+    def _computed_once(self, key: Hashable, kept: Callable[[], tuple[bool, Any]], compute: Callable[[], T]) -> T:
+        """What `kept` finds (looked at under the lock), or else what `compute` gives: one thread computes
+        it, the others asking meanwhile wait for it and look again."""
+        while True:
+            with self._lock:
+                found, value = kept()
+                if found:
+                    return value  # type: ignore[no-any-return]
+                running = self._computing.get(key)
+                if running is None:
+                    running = self._computing[key] = threading.Event()
+                    break
+            running.wait()  # another thread computes it; then look again
+        try:
+            return compute()
+        finally:
+            self._finish(key, running)
 
     def _refresh(self, key: Hashable, compute: Callable[[], Any], version: Hashable) -> None:
         with self._lock:
