@@ -3,8 +3,8 @@
 On a synthetic graph of SIZE knowledge items with the problems, solutions and actors around them
 (`bench.synthetic`), in one run:
 
-1. validated import: every record through `Records.publish_many` in batches (validated against the
-   shapes, written to the ledger and the store, indexed for search), in records/s, and raw pyoxigraph
+1. validated import: every record through `Records.publish_batches` in batches of 2,000 (validated against
+   the shapes, written to the ledger and the store, indexed for search), in records/s, and raw pyoxigraph
    `bulk_load` of the very same quads into an empty store (no validation, ledger or index);
 2. `amv serve` as a real process (managed store server, `--workers` = cores): page latency p50/p99
    over HTTP for a busy concept's page, item, problem and actor pages and the search page with facets;
@@ -48,6 +48,7 @@ from bench.synthetic import AMV, Generator
 from graph.config import PROJECT_ROOT, Settings
 from graph.dataset import load_fixed_graphs
 from graph.iris import RecordKind
+from graph.records import Record
 from graph.services import open_services
 from graph.store_server import free_port, oxigraph_binary
 
@@ -77,7 +78,7 @@ def directory_size(path: Path) -> int:
 
 
 def import_records(generator: Generator, data_dir: Path, raw_file: Path) -> dict[str, Any]:
-    """Publish every record in batches through `Records.publish_many`; write the same quads to `raw_file`."""
+    """Publish every record in batches through `Records.publish_batches`; write the same quads to `raw_file`."""
     settings = Settings.from_env({"AMV_DATA_DIR": str(data_dir)})
     wall = cpu = 0.0
     records = 0
@@ -89,25 +90,42 @@ def import_records(generator: Generator, data_dir: Path, raw_file: Path) -> dict
     with open_services(settings, embedded_only=True) as services, raw_file.open("wb") as raw:
         load_fixed_graphs(services.store, services.iris, refresh=False)
         services.search.ensure_current()
-        for batch in generator.batches(BATCH):
-            start, cpu_start = time.perf_counter(), time.process_time()
-            outcomes = services.records.publish_many(batch, agent="bench", source="bench.synthetic")
-            wall += time.perf_counter() - start
-            cpu += time.process_time() - cpu_start
+        # Making the records and writing their quads for bulk_load is the bench's own work, not the import's:
+        # its time is taken out. The import's second thread is idle meanwhile (publish_batches asks for the
+        # next batch before it starts validating it).
+        aside = aside_cpu = 0.0
+
+        def batches() -> Iterator[list[Record]]:
+            nonlocal aside, aside_cpu
+            made = generator.batches(BATCH)
+            while True:
+                start, cpu_start = time.perf_counter(), time.process_time()
+                batch = next(made, None)
+                if batch is None:
+                    return
+                # The same quads the import stores (the two timestamps it adds included), for raw bulk_load.
+                ox.serialize(
+                    (
+                        ox.Quad(t.subject, t.predicate, t.object, r.iri)
+                        for r in batch
+                        for t in [*r.triples, ox.Triple(r.iri, created, stamp), ox.Triple(r.iri, modified, stamp)]
+                    ),
+                    raw,
+                    format=ox.RdfFormat.N_QUADS,
+                )
+                aside += time.perf_counter() - start
+                aside_cpu += time.process_time() - cpu_start
+                yield batch
+
+        start, cpu_start = time.perf_counter(), time.process_time()
+        for outcomes in services.records.publish_batches(batches(), agent="bench", source="bench.synthetic"):
             rejected = [o for o in outcomes if not o.accepted]
             assert not rejected, (rejected[0].iri, [v.describe() for v in rejected[0].violations])
             records += len(outcomes)
-            # The same quads the import stored (the two timestamps it adds included), for raw bulk_load.
-            ox.serialize(
-                (
-                    ox.Quad(t.subject, t.predicate, t.object, r.iri)
-                    for r in batch
-                    for t in [*r.triples, ox.Triple(r.iri, created, stamp), ox.Triple(r.iri, modified, stamp)]
-                ),
-                raw,
-                format=ox.RdfFormat.N_QUADS,
-            )
+            wall = time.perf_counter() - start - aside
             print(f"  imported {records:,} / {generator.total:,} records, {records / wall:,.0f}/s", flush=True)
+        wall = time.perf_counter() - start - aside
+        cpu = time.process_time() - cpu_start - aside_cpu
         assert services.search.count() >= records
     raw_dir = Path(tempfile.mkdtemp(prefix="amv-scale-raw-"))
     try:
@@ -461,7 +479,7 @@ def table(result: dict[str, Any]) -> str:
         "",
         "| figure | measured | target |",
         "|---|---|---|",
-        f"| validated import (publish_many: validated + stored + ledger + indexed) | {imp['records_per_s']:,.0f} "
+        f"| validated import (publish_batches: validated + stored + ledger + indexed) | {imp['records_per_s']:,.0f} "
         f"records/s ({imp['seconds']:.0f} s; {imp['records'] / imp['cpu_seconds']:,.0f} records per CPU second) "
         "| ≥ 1,000 |",
         f"| raw pyoxigraph `bulk_load` of the same quads | {imp['raw_records_per_s']:,.0f} records/s "

@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import sqlite3
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -18,7 +19,7 @@ from pathlib import Path
 from pyoxigraph import BlankNode, Literal, NamedNode, Triple
 
 from graph.changelog import ChangeLog
-from graph.iris import DCT, RDF_TYPE, XSD, Iris, RecordKind, mint_id
+from graph.iris import DCT, OWL, RDF_TYPE, SKOS, XSD, Iris, RecordKind, mint_id
 from graph.ledger import Ledger, LedgerEntry, RecordStatus, now
 from graph.locks import write_lock
 from graph.sparql import Queries
@@ -30,6 +31,11 @@ DCT_CREATED = NamedNode(DCT + "created")
 DCT_MODIFIED = NamedNode(DCT + "modified")
 DCT_TITLE = NamedNode(DCT + "title")
 SYSTEM_PROPERTIES = {DCT_CREATED, DCT_MODIFIED}
+#: The statements about a linked thing that the shapes look at (as sparql/reference-facts.rq selects them).
+REFERENCE_FACTS = {RDF_TYPE, NamedNode(SKOS + "inScheme"), NamedNode(OWL + "deprecated")}
+#: Records per unit of work in a bulk load: big enough that a batch's fixed costs (a changeset, an index
+#: commit) are spread thin, small enough that validating one stays well under a second.
+BULK_BATCH = 2_000
 
 
 @dataclass
@@ -57,6 +63,17 @@ class RecordOutcome:
     accepted: bool
     action: str = ""  # created | replaced | rejected
     violations: list[Violation] = field(default_factory=list)
+
+
+@dataclass
+class _Batch:
+    """A batch of records planned for publishing (`Records._published_batch`), before it is written."""
+
+    outcomes: list[RecordOutcome] = field(default_factory=list)
+    written: list[Record] = field(default_factory=list)
+    graphs: dict[NamedNode, list[Triple]] = field(default_factory=dict)
+    ledger_rows: list[LedgerEntry] = field(default_factory=list)
+    history: list[tuple[str, str, str, str | None]] = field(default_factory=list)
 
 
 def _violation(focus: str, en: str, da: str, rule: str, path: str | None = None) -> Violation:
@@ -199,9 +216,15 @@ class Records:
 
     # -- validation ------------------------------------------------------------------------
 
-    def reference_facts(self, records: Sequence[Record], context: Store | None = None) -> list[Triple]:
+    def reference_facts(
+        self,
+        records: Sequence[Record],
+        context: Store | None = None,
+        arriving: Mapping[NamedNode, Record] | None = None,
+    ) -> list[Triple]:
         """What the shapes need to know about linked things: types, schemes, deprecation — from the
-        store, or from `context` (a dataset being loaded, whose vocabularies are not in the store yet)."""
+        store, or from `context` (a dataset being loaded, whose vocabularies are not in the store yet).
+        A linked record in `arriving` (being written alongside, not yet in the store) speaks for itself."""
         batch = {r.iri for r in records}
         # Only our own IRIs (records, concepts, ontology) have such facts in the store; skipping web addresses
         # and other outside links saves a look-up per link (thousands in a bulk import).
@@ -216,21 +239,32 @@ class Records:
             key=lambda n: n.value,
         )
         facts: list[Triple] = []
+        if arriving:
+            present = [arriving[ref] for ref in refs if ref in arriving]
+            facts += [t for r in present for t in r.triples if t.subject == r.iri and t.predicate in REFERENCE_FACTS]
+            refs = [ref for ref in refs if ref not in arriving]
         for start in range(0, len(refs), 500):
             facts += (self.store if context is None else context).construct(
                 self.queries("reference-facts", refs=refs[start : start + 500])
             )
         return facts
 
-    def validate(self, records: Sequence[Record], *, context: Store | None = None) -> dict[str, list[Violation]]:
-        """Violations (and warnings) per record IRI; validated as one batch for speed."""
+    def validate(
+        self,
+        records: Sequence[Record],
+        *,
+        context: Store | None = None,
+        arriving: Mapping[NamedNode, Record] | None = None,
+    ) -> dict[str, list[Violation]]:
+        """Violations (and warnings) per record IRI; validated as one batch for speed. Links to records in
+        `arriving` count as links to records that exist (they are written alongside)."""
         triples = [t for r in records for t in r.triples if t.predicate not in SYSTEM_PROPERTIES]
         # Results name their focus node by IRI; map it (and `#fragment` nodes) back to the record.
         owner = {t.subject.value: r.iri.value for r in records for t in r.triples if isinstance(t.subject, NamedNode)}
         # Only this batch's nodes are validated: the linked records' types are context, and validating
         # them would report them incomplete (a quarter of the validation time in a bulk import).
         report = self.validator.validate_records(
-            triples + self.reference_facts(records, context), focus=[NamedNode(iri) for iri in owner]
+            triples + self.reference_facts(records, context, arriving), focus=[NamedNode(iri) for iri in owner]
         )
         found: dict[str, list[Violation]] = {r.iri.value: [] for r in records}
         for violation in report.violations:
@@ -245,7 +279,8 @@ class Records:
         self, triples: Iterable[Triple], *, agent: str, source: str | None = None, skip_existing: bool = False
     ) -> list[RecordOutcome]:
         """Validate, then publish each valid record; a record with a violation is not written at all.
-        With `skip_existing`, records the ledger already knows are left as they are.
+        Written BULK_BATCH records per unit of work (`publish_batches`). With `skip_existing`, records the
+        ledger already knows are left as they are.
 
         Statements that belong to no record make the whole input fail: we cannot tell what the
         submitter meant, and writing part of it would silently drop the rest.
@@ -256,28 +291,16 @@ class Records:
                 RecordOutcome(p.focus, "", p.focus, accepted=False, action="rejected", violations=[p]) for p in problems
             ]
         if skip_existing:
-            records = [r for r in records if self.ledger.get(r.iri.value) is None]
-        found = self.validate(records)
-        outcomes = []
-        for record in records:
-            violations = found.get(record.iri.value, [])
-            if any(v.is_violation for v in violations):
-                outcomes.append(
-                    RecordOutcome(
-                        record.iri.value,
-                        record.kind.value,
-                        record.title(),
-                        False,
-                        "rejected",
-                        violations,
-                    )
-                )
-                continue
-            action = self.publish(record, agent=agent, source=source)
-            outcomes.append(
-                RecordOutcome(record.iri.value, record.kind.value, record.title(), True, action, violations)
-            )
-        return outcomes
+            known = self.ledger.get_many(r.iri.value for r in records)
+            records = [r for r in records if r.iri.value not in known]
+        # Written in batches, but the input is one whole: a link to a record further on counts as present.
+        batches = (records[start : start + BULK_BATCH] for start in range(0, len(records), BULK_BATCH))
+        arriving = {r.iri: r for r in records}
+        return [
+            outcome
+            for outcomes in self.publish_batches(batches, agent=agent, source=source, arriving=arriving)
+            for outcome in outcomes
+        ]
 
     def publish(
         self,
@@ -338,18 +361,59 @@ class Records:
         one notification of the whole batch. Records with a violation are not written; their outcome says why.
 
         `within(db, written)` runs inside the ledger transaction with the records being written."""
-        found = self.validate(records)
+        batch = self._published_batch(records, self.validate(records), agent=agent, source=source)
+        self._write_batch(batch, agent=agent, source=source, within=within)
+        return batch.outcomes
+
+    def publish_batches(
+        self,
+        batches: Iterable[Sequence[Record]],
+        *,
+        agent: str,
+        source: str | None = None,
+        arriving: Mapping[NamedNode, Record] | None = None,
+    ) -> Iterator[list[RecordOutcome]]:
+        """`publish_many` over a stream of batches (each its own unit), yielding each batch's outcomes as it
+        is written — with the next batch validated on a second thread meanwhile. Validation is mostly
+        Oxigraph evaluating the shapes and writing mostly the store and the search index, all of which let go
+        of the GIL, so a bulk load keeps two cores busy. Each batch sees what the batches before it wrote,
+        as in a loop of `publish_many`; links to records in `arriving` count as present."""
+        iterator = iter(batches)
+        records = next(iterator, None)
+        if records is None:
+            return
+        known = dict(arriving or {})
+        found = self.validate(records, arriving=known)
+        with ThreadPoolExecutor(1, thread_name_prefix="validate-next") as validating:
+            while records is not None:
+                batch = self._published_batch(records, found, agent=agent, source=source)
+                following = next(iterator, None)
+                checked: Future[dict[str, list[Violation]]] | None = None
+                if following is not None:
+                    # The next batch may link to this one's records, which are not in the store yet.
+                    in_flight = {**known, **{r.iri: r for r in batch.written}}
+                    checked = validating.submit(self.validate, following, arriving=in_flight)
+                try:
+                    self._write_batch(batch, agent=agent, source=source, within=None)
+                except BaseException:
+                    if checked is not None:
+                        checked.cancel()
+                    raise
+                yield batch.outcomes
+                records, found = following, checked.result() if checked is not None else {}
+
+    def _published_batch(
+        self, records: Sequence[Record], found: Mapping[str, list[Violation]], *, agent: str, source: str | None
+    ) -> _Batch:
+        """What writing `records` as published means: the graphs, ledger rows and history of the valid ones,
+        and an outcome for every one."""
         entries = self.ledger.get_many(r.iri.value for r in records)
         timestamp = now()
-        outcomes: list[RecordOutcome] = []
-        written: list[Record] = []
-        graphs: dict[NamedNode, list[Triple]] = {}
-        ledger_rows: list[LedgerEntry] = []
-        history: list[tuple[str, str, str, str | None]] = []
+        batch = _Batch()
         for record in records:
             violations = found.get(record.iri.value, [])
-            if any(v.is_violation for v in violations) or record.iri in graphs:
-                if record.iri in graphs:  # the same record twice in one batch: which one is meant is unclear
+            if any(v.is_violation for v in violations) or record.iri in batch.graphs:
+                if record.iri in batch.graphs:  # the same record twice in one batch: which one is meant is unclear
                     violations = [
                         _violation(
                             record.iri.value,
@@ -358,7 +422,7 @@ class Records:
                             "duplicate-record",
                         )
                     ]
-                outcomes.append(
+                batch.outcomes.append(
                     RecordOutcome(record.iri.value, record.kind.value, record.title(), False, "rejected", violations)
                 )
                 continue
@@ -370,9 +434,9 @@ class Records:
                 Triple(record.iri, DCT_MODIFIED, Literal(timestamp, datatype=NamedNode(XSD + "dateTime"))),
             ]
             action = "replaced" if entry and entry.status == RecordStatus.published else "created"
-            graphs[record.iri] = triples
-            written.append(record)
-            ledger_rows.append(
+            batch.graphs[record.iri] = triples
+            batch.written.append(record)
+            batch.ledger_rows.append(
                 LedgerEntry(
                     iri=record.iri.value,
                     kind=record.kind.value,
@@ -385,23 +449,32 @@ class Records:
                     source=source,
                 )
             )
-            history.append((record.iri.value, agent, action, source))
-            outcomes.append(
+            batch.history.append((record.iri.value, agent, action, source))
+            batch.outcomes.append(
                 RecordOutcome(record.iri.value, record.kind.value, record.title(), True, action, violations)
             )
-        if not written:
-            return outcomes
-        actions = {NamedNode(iri): action for iri, _, action, _ in history}
+        return batch
+
+    def _write_batch(
+        self,
+        batch: _Batch,
+        *,
+        agent: str,
+        source: str | None,
+        within: Callable[[sqlite3.Connection, Sequence[Record]], None] | None,
+    ) -> None:
+        if not batch.written:
+            return
+        actions = {NamedNode(iri): action for iri, _, action, _ in batch.history}
 
         def in_ledger(db: sqlite3.Connection) -> None:
-            self.ledger.upsert_many(db, ledger_rows)
-            self.ledger.log_many(db, history)
+            self.ledger.upsert_many(db, batch.ledger_rows)
+            self.ledger.log_many(db, batch.history)
             if within is not None:
-                within(db, written)
+                within(db, batch.written)
 
-        self._commit(graphs, actions, in_ledger, agent=agent, reason=source or "")
-        self._notify_many({g.value: triples for g, triples in graphs.items()})
-        return outcomes
+        self._commit(batch.graphs, actions, in_ledger, agent=agent, reason=source or "")
+        self._notify_many({g.value: triples for g, triples in batch.graphs.items()})
 
     def withdraw(self, iri: NamedNode, *, agent: str, reason: str, replaced_by: NamedNode | None = None) -> None:
         """Take a record out of the public dataset; its IRI keeps answering with a tombstone (410)."""
