@@ -444,7 +444,9 @@ def run(size_name: str, runs: int, workers: int, keep: bool = False) -> dict[str
             result["peak_rss_bytes"] = {"amv_serve": memory.stop(), "oxigraph_serve": oxigraph_memory.peak}
         result["load_average_at_end"] = round(os.getloadavg()[0], 1)
     finally:
-        if not keep:
+        if keep:
+            print(f"kept: {data_dir} (and the copy the Oxigraph server used beside it)", flush=True)
+        else:
             shutil.rmtree(root, ignore_errors=True)
     result["bench_seconds"] = time.perf_counter() - started
     return result
@@ -511,10 +513,10 @@ def table(result: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
-def main(size: str = "10k", runs: int | None = None, workers: int | None = None) -> dict[str, Any]:
+def main(size: str = "10k", runs: int | None = None, workers: int | None = None, keep: bool = False) -> dict[str, Any]:
     workers = workers or os.cpu_count() or 1
     runs = runs or (200 if size != "1m" else 100)
-    result = run(size, runs, workers)
+    result = run(size, runs, workers, keep)
     RESULTS.mkdir(parents=True, exist_ok=True)
     target = RESULTS / f"scale-{size}.json"
     target.write_text(json.dumps(result, indent=2, ensure_ascii=False) + "\n")
@@ -531,5 +533,6 @@ if __name__ == "__main__":
     parser.add_argument("--size", choices=sorted(SIZES), default="10k")
     parser.add_argument("--runs", type=int, default=None, help="requests per page (default 200; 100 at 1m)")
     parser.add_argument("--workers", type=int, default=None, help="amv serve --workers (default: cores)")
+    parser.add_argument("--keep", action="store_true", help="keep the data directory (for profiling); says where")
     args = parser.parse_args()
-    main(args.size, args.runs, args.workers)
+    main(args.size, args.runs, args.workers, args.keep)

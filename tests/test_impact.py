@@ -15,9 +15,12 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+import tantivy
 from fastapi.testclient import TestClient
 
+import graph.search.index as search_index
 from api.app import create_app
+from graph.iris import RecordKind
 from graph.services import Services
 from tests.conftest import make_settings
 
@@ -194,3 +197,23 @@ def test_statistics_page_and_json(client: TestClient) -> None:
     for chart in ("statistics-growth", "statistics-factors", "statistics-industries"):
         assert svg_of(html, chart).get("role") == "img"
     assert "Statistics of Arbejdsmiljøviden" in client.get("/statistics?lang=en").text
+
+
+def test_an_actor_linked_to_more_records_than_one_count_holds_is_counted_per_kind(
+    client: TestClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The records an actor's records link to are counted in one aggregation; when there are more than it may
+    hold (65,000 in tantivy; 3 here), each kind is counted on its own, with the same answer."""
+    services = services_of(client)
+    by_actor = tantivy.Query.term_query(services.search.schema, "actor", NFA)
+    prefixes = [services.iris.record_prefix(kind) for kind in (RecordKind.problem, RecordKind.solution)]
+    at_once = services.search.linked_by(by_actor, prefixes, 5)
+    problems = select(
+        client,
+        f"""SELECT ?p (COUNT(DISTINCT ?r) AS ?n) WHERE {{ ?r {ACTOR_PATH} <{NFA}> ; ?link ?p . ?p a amv:Problem }}
+            GROUP BY ?p""",
+    )
+    assert at_once[0][0] == len(problems) > 3
+    assert sorted(n for _, n in at_once[0][1]) == sorted(int(r["n"]) for r in problems)[-5:]
+    monkeypatch.setattr(search_index, "LINKED_AT_ONCE", 3)
+    assert services.search.linked_by(by_actor, prefixes, 5) == at_once

@@ -21,12 +21,13 @@ from fastapi.testclient import TestClient
 from pyoxigraph import NamedNode
 
 from api.app import create_app
+from graph.iris import RecordKind
 from graph.ledger import Ledger
 from graph.services import Services
 from graph.store import RemoteStore
 from graph.store_server import ManagedStoreServer
 from tests.conftest import make_settings
-from tests.records_util import BASE, PREFIXES, iri, triples
+from tests.records_util import BASE, PREFIXES, iri, problem_turtle, triples
 
 FACTOR = BASE + "vocab/factors/"
 SKOS = "http://www.w3.org/2004/02/skos/core#"
@@ -240,6 +241,23 @@ def test_the_web_finds_a_record_published_a_moment_ago(data_dir: Path) -> None:
         assert after["results"][0]["url"] == "/id/item/gn0mezzz"
         services.records.withdraw(NamedNode(BASE + "id/item/gn0mezzz"), agent="t", reason="test")
         assert api(client, q="gnomeværn")["total"] == 0
+
+
+def test_what_links_to_a_record_counts_the_current_versions_only(services: Services) -> None:
+    """The index keeps the terms of replaced and withdrawn versions until its segments merge: the counts and
+    lists of what links to a record must not include them, nor show a group that no current record is in."""
+    problem = iri("problem", "p7nk3t0m")
+    assert all(o.accepted for o in services.records.load(triples(problem_turtle("p7nk3t0m")), agent="t"))
+    assert services.search.incoming(problem.value, 5) == {}
+    addressing = f"; <{BASE}ontology#addresses> <{problem.value}>"
+    linking = RECORD.format(iri=iri("item", "r1nk1ng0").value, title="Dæmp støjen", description="Råd.")
+    services.records.load(triples(linking.rstrip().removesuffix(".") + addressing + " .\n"), agent="t")
+    group = (RecordKind.item.value, f"{BASE}ontology#addresses")
+    assert services.search.incoming(problem.value, 5) == {
+        group: (1, {iri("item", "r1nk1ng0").value: {"da": "Dæmp støjen"}})
+    }
+    services.records.load(triples(linking), agent="t")  # the new version no longer addresses the problem
+    assert services.search.incoming(problem.value, 5) == {}
 
 
 def test_vocabulary_edits_are_followed_without_a_restart(embedded: Services, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -20,6 +20,7 @@ from __future__ import annotations
 import contextlib
 from collections import defaultdict
 from collections.abc import Collection, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 import tantivy
@@ -45,6 +46,8 @@ CONCEPT_BOOST = 2.0
 FUZZY_BOOST = 0.4
 PART_BOOST = 0.3
 FACET_CACHE = 32
+#: Threads that find a page of hits while the facets of a new search are counted (see `search`).
+_SEARCHING = ThreadPoolExecutor(max_workers=8, thread_name_prefix="search-hits")
 
 
 @dataclass
@@ -277,21 +280,34 @@ def search(index: SearchIndex, request: SearchRequest) -> SearchResult:
     base = _combine(units, tantivy.Occur.Must if request.match_all else tantivy.Occur.Should)
     if not units and request.q.strip():  # only stop words or punctuation: nothing to look for
         base = tantivy.Query.empty_query()
-    facets = _cached_facets(index, builder, searcher, thesaurus, base, filters, request, relaxed=False)
+    query = _filtered(builder, base, filters)
+    newest = request.sort == "newest" or not units
+    offset = (request.page - 1) * request.page_size
+    key = _facets_key(index, request, filters, relaxed=False)
+    facets = _kept_facets(index, key)
+    page_meanwhile: Future[tantivy.SearchResult] | None = None
+    if facets is None:
+        # Counting the facets and finding the page of hits each evaluate the query over every match. tantivy
+        # lets go of the GIL, so the two run at once: a search not asked before costs the longer, not the sum.
+        page_meanwhile = _SEARCHING.submit(_run, searcher, query, request.page_size, offset, newest)
+        facets = _keep_facets(index, key, _facets(builder, searcher, thesaurus, base, filters, request))
     total = _total(facets, filters)
     relaxed = False
     if total == 0 and len(units) > 1 and request.match_all:
         base = _combine(units, tantivy.Occur.Should)
-        facets = _cached_facets(index, builder, searcher, thesaurus, base, filters, request, relaxed=True)
+        key = _facets_key(index, request, filters, relaxed=True)
+        facets = _kept_facets(index, key) or _keep_facets(
+            index, key, _facets(builder, searcher, thesaurus, base, filters, request)
+        )
         total = _total(facets, filters)
         relaxed = total > 0
+        query, page_meanwhile = _filtered(builder, base, filters), None
 
     # The total comes from the facet counts, so the search itself needs no count and can skip
     # documents that cannot reach the page (block-max WAND).
-    query = _filtered(builder, base, filters)
-    newest = request.sort == "newest" or not units
-    offset = (request.page - 1) * request.page_size
-    found = _run(searcher, query, request.page_size, offset, newest) if total else None
+    found = None
+    if total:
+        found = page_meanwhile.result() if page_meanwhile else _run(searcher, query, request.page_size, offset, newest)
 
     labels = [text for u in understood for text, _, kind in u.concept.labels if kind != "hidden"]
     highlighter = Highlighter.for_words(loose + [w for u in understood for w in words(u.words)], labels)
@@ -313,19 +329,11 @@ def _total(facets: list[Facet], filters: dict[str, list[str]]) -> int:
     return sum(v.count for v in types if not chosen or v.value in chosen)
 
 
-def _cached_facets(
-    index: SearchIndex,
-    builder: _Builder,
-    searcher: tantivy.Searcher,
-    thesaurus: Thesaurus,
-    base: tantivy.Query,
-    filters: dict[str, list[str]],
-    request: SearchRequest,
-    *,
-    relaxed: bool,
-) -> list[Facet]:
+def _facets_key(
+    index: SearchIndex, request: SearchRequest, filters: dict[str, list[str]], *, relaxed: bool
+) -> tuple[object, ...]:
     """Facets do not change with the page or the order: the next page of a search reuses them."""
-    key = (
+    return (
         index.generation,
         request.q,
         request.thesaurus,
@@ -335,16 +343,20 @@ def _cached_facets(
         tuple(request.noconcepts),
         tuple((k, tuple(v)) for k, v in sorted(filters.items())),
     )
+
+
+def _kept_facets(index: SearchIndex, key: tuple[object, ...]) -> list[Facet] | None:
+    return index.facet_cache.get(key)  # type: ignore[return-value]
+
+
+def _keep_facets(index: SearchIndex, key: tuple[object, ...], facets: list[Facet]) -> list[Facet]:
     cache = index.facet_cache
-    facets: list[Facet] | None = cache.get(key)  # type: ignore[assignment]
-    if facets is None:
-        facets = _facets(builder, searcher, thesaurus, base, filters, request)
-        with contextlib.suppress(KeyError, RuntimeError, StopIteration):  # another thread got there first
-            if cache and next(iter(cache))[0] != index.generation:
-                cache.clear()
-            while len(cache) >= FACET_CACHE:
-                cache.pop(next(iter(cache)))
-        cache[key] = facets
+    with contextlib.suppress(KeyError, RuntimeError, StopIteration):  # another thread got there first
+        if cache and next(iter(cache))[0] != index.generation:
+            cache.clear()
+        while len(cache) >= FACET_CACHE:
+            cache.pop(next(iter(cache)))
+    cache[key] = facets
     return facets
 
 
