@@ -252,10 +252,10 @@ def concept_page(site: Site, resolution: Resolution, triples: Sequence[Triple]) 
     # Counts and the newest records per kind come from the search index (see DESIGN.md: SPARQL would walk
     # every tagged record of a busy concept).
     tagged = services.search.tagged(iri.value, [kind.value for kind in RecordKind], TAGGED_LIMIT)
-    names = site.names([r for _, records in tagged.values() for r in records])
     groups = [
-        TaggedGroup(kind, tagged[kind.value][0], [site.ref(r, names.get(r, {})) for r in tagged[kind.value][1]])
+        TaggedGroup(kind, count, [site.ref(r, titles) for r, titles in newest.items()])
         for kind in RecordKind
+        for count, newest in [tagged[kind.value]]
     ]
 
     skip = {SKOS + p for p in ("prefLabel", "broader", "narrower", "related", "inScheme", "topConceptOf")}

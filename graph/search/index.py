@@ -229,6 +229,15 @@ def stored_data(searcher: tantivy.Searcher, address: tantivy.DocAddress) -> dict
     return json.loads(bytes(data)) if data else {}
 
 
+#: Records found, in the order found: IRI -> titles by language (what a list of links to them needs).
+Newest = dict[str, dict[str, str]]
+
+
+def _newest(searcher: tantivy.Searcher, result: tantivy.SearchResult) -> Newest:
+    found = (stored_data(searcher, address) for _, address in result.hits)
+    return {str(data["iri"]): dict(data.get("titles") or {}) for data in found}  # type: ignore[call-overload]
+
+
 # -- the journal of changes not yet applied -------------------------------------------------------
 
 
@@ -501,13 +510,14 @@ class SearchIndex:
         assert self._index is not None
         return self._index.searcher()
 
-    def tagged(self, concept: str, kinds: Sequence[str], limit: int) -> dict[str, tuple[int, list[str]]]:
+    def tagged(self, concept: str, kinds: Sequence[str], limit: int) -> dict[str, tuple[int, Newest]]:
         """Per record kind: how many published records are tagged with the concept, a narrower one or one
-        merged into it, and the IRIs of the newest `limit` of them. From the index, where every record is
-        indexed with its concepts and their ancestors: a busy concept costs what a quiet one does."""
+        merged into it, and the newest `limit` of them (IRI -> titles by language). From the index, where
+        every record is indexed with its concepts and their ancestors: a busy concept costs what a quiet one
+        does."""
         searcher = self.searcher()
         tag = tantivy.Query.term_query(self.schema, "concepts", concept)
-        found: dict[str, tuple[int, list[str]]] = {}
+        found: dict[str, tuple[int, Newest]] = {}
         for kind in kinds:
             query = tantivy.Query.boolean_query(
                 [
@@ -516,27 +526,23 @@ class SearchIndex:
                 ]
             )
             result = searcher.search(query, limit, count=True, order_by_field="date")
-            iris = [self._iri(searcher, address) for _, address in result.hits]
-            found[kind] = (result.count or 0, iris)
+            found[kind] = (result.count or 0, _newest(searcher, result))
         return found
 
-    def incoming(self, target: str, limit: int) -> dict[tuple[str, str], tuple[int, dict[str, dict[str, str]]]]:
+    def incoming(self, target: str, limit: int) -> dict[tuple[str, str], tuple[int, Newest]]:
         """Per (kind, property) of the published records that link to `target` by that property: how many
         there are, and the newest `limit` (IRI -> titles by language). The groups are the `links` terms that
         start with the target (a walk of the term dictionary); each costs one search that counts and finds
         the newest, so a busy actor or problem, linked from thousands of records, costs what a quiet one does."""
         searcher = self.searcher()
-        found: dict[tuple[str, str], tuple[int, dict[str, dict[str, str]]]] = {}
+        found: dict[tuple[str, str], tuple[int, Newest]] = {}
         # The dictionary's counts include records replaced or withdrawn since the last merge: the search counts.
         for term, _ in searcher.terms_with_prefix("links", target + " "):
             kind, prop = term[len(target) + 1 :].split(" ", 1)
             query = tantivy.Query.term_query(self.schema, "links", term)
             result = searcher.search(query, limit, count=True, order_by_field="date")
-            if not result.count:
-                continue
-            newest = [stored_data(searcher, address) for _, address in result.hits]
-            titles = {str(data["iri"]): dict(data.get("titles") or {}) for data in newest}  # type: ignore[call-overload]
-            found[(kind, prop)] = (int(result.count), titles)
+            if result.count:
+                found[(kind, prop)] = (int(result.count), _newest(searcher, result))
         return found
 
     def linked_by(
