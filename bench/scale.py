@@ -3,9 +3,10 @@
 On a synthetic graph of SIZE knowledge items with the problems, solutions and actors around them
 (`bench.synthetic`), in one run:
 
-1. validated import: every record through `Records.publish_batches` in batches of 2,000 (validated against
-   the shapes, written to the ledger and the store, indexed for search), in records/s, and raw pyoxigraph
-   `bulk_load` of the very same quads into an empty store (no validation, ledger or index);
+1. validated import: every record through `Records.publish_batches` in batches of `BULK_BATCH`, as
+   `amv load` does (validated against the shapes, written to the ledger and the store, indexed for search),
+   in records/s, and raw pyoxigraph `bulk_load` of the very same quads into an empty store (no validation,
+   ledger or index);
 2. `amv serve` as a real process (managed store server, `--workers` = cores): page latency p50/p99
    over HTTP for a busy concept's page, item, problem and actor pages and the search page with facets;
    `/api/search` with facets and `/api/suggest`;
@@ -48,12 +49,11 @@ from bench.synthetic import AMV, Generator
 from graph.config import PROJECT_ROOT, Settings
 from graph.dataset import load_fixed_graphs
 from graph.iris import RecordKind
-from graph.records import Record
+from graph.records import BULK_BATCH, Record
 from graph.services import open_services
 from graph.store_server import free_port, oxigraph_binary
 
 SIZES = {"10k": 10_000, "100k": 100_000, "1m": 1_000_000}
-BATCH = 2_000
 RESULTS = PROJECT_ROOT / "bench" / "results"
 CONNECTIONS = 16
 PAGE_BUDGET = 60.0
@@ -97,7 +97,7 @@ def import_records(generator: Generator, data_dir: Path, raw_file: Path) -> dict
 
         def batches() -> Iterator[list[Record]]:
             nonlocal aside, aside_cpu
-            made = generator.batches(BATCH)
+            made = generator.batches(BULK_BATCH)
             while True:
                 start, cpu_start = time.perf_counter(), time.process_time()
                 batch = next(made, None)

@@ -34,8 +34,9 @@ SYSTEM_PROPERTIES = {DCT_CREATED, DCT_MODIFIED}
 #: The statements about a linked thing that the shapes look at (as sparql/reference-facts.rq selects them).
 REFERENCE_FACTS = {RDF_TYPE, NamedNode(SKOS + "inScheme"), NamedNode(OWL + "deprecated")}
 #: Records per unit of work in a bulk load: big enough that a batch's fixed costs (a changeset, an index
-#: commit) are spread thin, small enough that validating one stays well under a second.
-BULK_BATCH = 2_000
+#: commit and its segment, the store's bulk load) are spread thin — 5,000 took 10-20% less CPU per record
+#: than 2,000, measured in one run — and small enough that a batch is validated in a few seconds.
+BULK_BATCH = 5_000
 
 
 @dataclass

@@ -243,6 +243,20 @@ def test_the_web_finds_a_record_published_a_moment_ago(data_dir: Path) -> None:
         assert api(client, q="gnomeværn")["total"] == 0
 
 
+def test_when_no_record_has_every_word_those_with_some_are_shown_and_said_to_be(services: Services) -> None:
+    from graph.search.query import SearchRequest, search
+
+    for record_id, word in (("z1xb4rnm", "Zyxbarnguide"), ("q0pp3nhv", "Qoppelhusråd")):
+        assert all(o.accepted for o in services.records.load(triples(item_turtle(record_id, word)), agent="t"))
+    both = SearchRequest(q="zyxbarnguide qoppelhusråd")
+    first, again = search(services.search, both), search(services.search, both)  # the second from kept facets
+    for result in (first, again):
+        assert result.relaxed and result.total == 2
+        assert {h.iri for h in result.hits} == {iri("item", "z1xb4rnm").value, iri("item", "q0pp3nhv").value}
+    one = search(services.search, SearchRequest(q="zyxbarnguide"))
+    assert not one.relaxed and [h.iri for h in one.hits] == [iri("item", "z1xb4rnm").value]
+
+
 def test_what_links_to_a_record_counts_the_current_versions_only(services: Services) -> None:
     """The index keeps the terms of replaced and withdrawn versions until its segments merge: the counts and
     lists of what links to a record must not include them, nor show a group that no current record is in."""
