@@ -9,7 +9,7 @@ Status and provenance go to the ledger in the same unit of work (see `graph.ledg
 from __future__ import annotations
 
 import sqlite3
-from collections import defaultdict
+from collections import ChainMap, defaultdict
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import AbstractContextManager, nullcontext
@@ -383,7 +383,7 @@ class Records:
         records = next(iterator, None)
         if records is None:
             return
-        known = dict(arriving or {})
+        known: Mapping[NamedNode, Record] = arriving or {}
         found = self.validate(records, arriving=known)
         with ThreadPoolExecutor(1, thread_name_prefix="validate-next") as validating:
             while records is not None:
@@ -392,7 +392,7 @@ class Records:
                 checked: Future[dict[str, list[Violation]]] | None = None
                 if following is not None:
                     # The next batch may link to this one's records, which are not in the store yet.
-                    in_flight = {**known, **{r.iri: r for r in batch.written}}
+                    in_flight = ChainMap({r.iri: r for r in batch.written}, known)  # not a copy of `known`
                     checked = validating.submit(self.validate, following, arriving=in_flight)
                 try:
                     self._write_batch(batch, agent=agent, source=source, within=None)

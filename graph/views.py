@@ -252,11 +252,10 @@ def concept_page(site: Site, resolution: Resolution, triples: Sequence[Triple]) 
     # Counts and the newest records per kind come from the search index (see DESIGN.md: SPARQL would walk
     # every tagged record of a busy concept).
     tagged = services.search.tagged(iri.value, [kind.value for kind in RecordKind], TAGGED_LIMIT)
-    groups = [
-        TaggedGroup(kind, count, [site.ref(r, titles) for r, titles in newest.items()])
-        for kind in RecordKind
-        for count, newest in [tagged[kind.value]]
-    ]
+    groups = []
+    for kind in RecordKind:
+        count, newest = tagged[kind.value]
+        groups.append(TaggedGroup(kind, count, [site.ref(r, titles) for r, titles in newest.items()]))
 
     skip = {SKOS + p for p in ("prefLabel", "broader", "narrower", "related", "inScheme", "topConceptOf")}
     skip |= set(MAPPING_PROPERTIES) | {RDF + "type"}

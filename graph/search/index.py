@@ -556,20 +556,21 @@ class SearchIndex:
         # sorted by prefix here: an `include` pattern per prefix would walk every IRI with that prefix in the
         # index, in each segment (about 20 ms at a million records, however few records match).
         everything = {"all": {"terms": {"field": "linked", "size": LINKED_AT_ONCE}}}
+
+        def counts(answer: dict[str, object]) -> list[tuple[str, int]]:
+            return [(str(b["key"]), int(b["doc_count"])) for b in answer["buckets"]]  # type: ignore[attr-defined]
+
         counted_all = searcher.aggregate(query, everything)["all"]
-        buckets = counted_all["buckets"]
-        if len(buckets) < LINKED_AT_ONCE and not counted_all.get("sum_other_doc_count"):
-            counts = [(str(b["key"]), int(b["doc_count"])) for b in buckets]
-            by_prefix = [[(iri, n) for iri, n in counts if iri.startswith(prefix)] for prefix in prefixes]
+        if len(counted_all["buckets"]) < LINKED_AT_ONCE and not counted_all.get("sum_other_doc_count"):
+            every = counts(counted_all)
+            by_prefix = [[(iri, n) for iri, n in every if iri.startswith(prefix)] for prefix in prefixes]
         else:  # more records linked to than one aggregation may count: one per prefix
             terms = {
                 str(n): {"terms": {"field": "linked", "size": MAX_BUCKETS, "include": re.escape(prefix) + ".+"}}
                 for n, prefix in enumerate(prefixes)
             }
             answer = searcher.aggregate(query, terms)
-            by_prefix = [
-                [(str(b["key"]), int(b["doc_count"])) for b in answer[str(n)]["buckets"]] for n in range(len(prefixes))
-            ]
+            by_prefix = [counts(answer[str(n)]) for n in range(len(prefixes))]
         found = []
         for counted in by_prefix:
             counted.sort(key=lambda e: (-e[1], e[0]))
