@@ -64,6 +64,11 @@ def die_with_parent() -> None:
     _die_with_parent()
 
 
+def time_limit_seconds(settings: Settings) -> int:
+    """The managed store server's per-query time limit (`--timeout-s`, whole seconds)."""
+    return max(1, round(settings.query_timeout))
+
+
 #: The source address the public SPARQL endpoint connects to the managed store server from. The server
 #: serves each connection on a thread named after its peer ("127.0.0.2:41234"), so the threads running
 #: researchers' queries can be told from those building pages.
@@ -157,7 +162,7 @@ class ManagedStoreServer:
         ]
         # The server cancels a query at this limit (and stops its CPU work); the public endpoint
         # turns the truncated answer it then sends into a proper error.
-        command += ["--timeout-s", str(max(1, round(self.settings.query_timeout)))]
+        command += ["--timeout-s", str(time_limit_seconds(self.settings))]
         output = open(self.settings.data_dir / "store-server.log", "ab")  # noqa: SIM115 - owned by the child
         self.process = subprocess.Popen(command, stdout=output, stderr=output, preexec_fn=_die_with_parent)
         output.close()

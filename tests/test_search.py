@@ -213,6 +213,16 @@ def test_a_loaded_record_is_found_by_the_next_search_and_gone_after_withdrawal(s
     assert services.search.count() == services.ledger.count_by_status()["published"]
 
 
+def test_a_word_is_found_inside_a_compound_only_where_it_is_spelt_out_whole(services: Services) -> None:
+    record = iri("item", "c0mp0s1t")
+    outcomes = services.records.load(triples(item_turtle("c0mp0s1t", "Kvasirfjordfjeldet i skoven")), agent="t")
+    assert all(o.accepted for o in outcomes)
+    assert record.value in engine_found(services, "fjordfjeld")  # inside the word, whole
+    assert record.value in engine_found(services, "KVASIRFJORD")  # its start, any case
+    # Every five letters of "kvasirfjeld" occur in the word, but not the word itself: no match.
+    assert record.value not in engine_found(services, "kvasirfjeld")
+
+
 @pytest.mark.embedded_store("runs its own store server on the data directory")
 def test_changes_made_by_another_process_are_seen_by_the_next_search(data_dir: Path) -> None:
     """Two deployments' worth of objects on one data directory (as `amv serve` and `amv load` are)."""

@@ -33,9 +33,8 @@ alt meget sit sine vor mod disse hvis din nogle hos blive mange ad bliver hendes
 #: Tokenizer names registered on every index; a field names the one that analyses it.
 DA = "amv_da"
 EN = "amv_en"
-GRAMS = "amv_grams"
-#: Compound parts are matched through n-grams of this length (a query word must have at least as many letters).
-GRAM = 5
+#: Query words of this many letters or more also match within one edit and inside longer words (compounds).
+LONG_WORD = 5
 MAX_WORD = 40
 #: How much of a description a snippet is chosen from.
 SNIPPET_SOURCE = 3000
@@ -96,15 +95,10 @@ def _stemmer(language: str) -> tantivy.TextAnalyzer:
     return builder.filter(tantivy.Filter.stemmer("danish" if language == "da" else "english")).build()
 
 
-def grams_analyzer() -> tantivy.TextAnalyzer:
-    return tantivy.TextAnalyzerBuilder(tantivy.Tokenizer.ngram(GRAM, GRAM)).build()
-
-
 def register_analyzers(index: tantivy.Index) -> None:
     """Tokenizers are not stored in the index: every process registers them when it opens one."""
     index.register_tokenizer(DA, analyzer("da"))
     index.register_tokenizer(EN, analyzer("en"))
-    index.register_tokenizer(GRAMS, grams_analyzer())
 
 
 _ANALYZERS = {"da": analyzer("da"), "en": analyzer("en")}
@@ -140,20 +134,22 @@ def stem(folded_word: str, language: str) -> str:
 
 
 def compound_words(texts: Iterable[str]) -> list[str]:
-    """The distinct folded words long enough to hold a compound part (the n-gram field's values)."""
+    """The distinct folded words long enough to hold a query word inside them (the `compounds` field)."""
     seen: dict[str, None] = {}
     for text in texts:
         for word in words(fold(text)):
-            if GRAM < len(word) <= MAX_WORD:
+            if LONG_WORD < len(word) <= MAX_WORD:
                 seen.setdefault(word, None)
     return list(seen)
 
 
-def grams(folded_word: str) -> list[str]:
-    """The n-grams a query word must all have in a record for it to hold the word inside a compound."""
-    if len(folded_word) < GRAM:
-        return []
-    return list(dict.fromkeys(folded_word[i : i + GRAM] for i in range(len(folded_word) - GRAM + 1)))
+def inside_pattern(folded_word: str) -> str | None:
+    """The regular expression (tantivy's, anchored to the whole term) of the words that hold a query word
+    inside them, or None for a word too short to be looked for that way."""
+    if len(folded_word) < LONG_WORD or not folded_word.isalnum():
+        return None
+    # Letters and digits only (`words` gives nothing else), so nothing needs escaping.
+    return f".*{folded_word}.*"
 
 
 def within_one_edit(a: str, b: str) -> bool:
@@ -210,7 +206,7 @@ class Highlighter:
         for word in query_words:
             folded = fold(word)
             exact |= _forms(folded)
-            if len(folded) >= GRAM:
+            if len(folded) >= LONG_WORD:
                 fuzzy.add(folded)
                 parts.add(folded)
         phrases: dict[str, set[tuple[frozenset[str], ...]]] = {}
@@ -227,9 +223,9 @@ class Highlighter:
     def _matches(self, folded: str, forms: frozenset[str]) -> bool:
         if forms & self.exact:
             return True
-        if len(folded) >= GRAM - 1 and any(within_one_edit(folded, f) for f in self.fuzzy):
+        if len(folded) >= LONG_WORD - 1 and any(within_one_edit(folded, f) for f in self.fuzzy):
             return True
-        return len(folded) > GRAM and any(p in folded for p in self.parts)
+        return len(folded) > LONG_WORD and any(p in folded for p in self.parts)
 
     def matches(self, word: str) -> bool:
         folded = fold(word)

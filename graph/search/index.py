@@ -2,8 +2,8 @@
 every write and rebuildable from the store at any time (`amv reindex`).
 
 One tantivy document per published record: its titles and descriptions per language (folded, then
-stemmed with Danish or English rules), five-letter n-grams of its long words (so a part of a compound
-matches: "støj" finds "støjbelastning"), every concept it is tagged with *and all their broader
+stemmed with Danish or English rules), its long words whole (so a word inside a compound matches:
+"belastning" finds "støjbelastning"), every concept it is tagged with *and all their broader
 concepts* (so a concept matches what is tagged with its narrower concepts), one fast field per facet,
 its year and a date to sort by.
 
@@ -40,7 +40,7 @@ from pyoxigraph import BlankNode, Literal, NamedNode, Triple
 from graph.iris import DCT, RDF, SCHEMA, SKOS, Iris, RecordKind
 from graph.ledger import RecordStatus
 from graph.search import analysis
-from graph.search.analysis import DA, EN, GRAMS, compound_words, fold
+from graph.search.analysis import DA, EN, compound_words, fold
 from graph.search.thesaurus import CONCEPT_FACETS, Thesaurus
 
 if TYPE_CHECKING:
@@ -49,7 +49,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 #: Bump when the schema or the analysis changes: an index of another version is rebuilt.
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 #: The most buckets one tantivy aggregation may make (its default limit).
 MAX_BUCKETS = 65_000
 #: `linked_by` counts every record linked to in one aggregation when there are no more than this many.
@@ -77,8 +77,8 @@ def build_schema() -> tantivy.Schema:
     builder.add_text_field("iri", stored=True, tokenizer_name="raw", index_option="basic")
     for name in TEXT_FIELDS:
         builder.add_text_field(name, tokenizer_name=DA if name.endswith("_da") else EN, index_option="freq")
-    # Positions: the n-grams of one word share one, so a phrase of them at offset 0 stays inside one word.
-    builder.add_text_field("grams", tokenizer_name=GRAMS, index_option="position")
+    # The record's long words, whole: a query word is looked for inside them in the term dictionary.
+    builder.add_text_field("compounds", tokenizer_name="raw", index_option="basic")
     builder.add_text_field("concepts", tokenizer_name="raw", index_option="basic")
     # Links to other records: the records linked to, and "target kind property" for each link. Record pages
     # count and list what links to them from these, and actor pages what their records inform.
@@ -135,7 +135,7 @@ class RecordDoc:
             "title_en": texts("en", True),
             "body_da": texts("da", False),
             "body_en": texts("en", False),
-            "grams": compound_words([*self.titles.values(), *self.descriptions.values()]),
+            "compounds": compound_words([*self.titles.values(), *self.descriptions.values()]),
             "concepts": sorted(expanded),
             "actor": sorted(set(self.actors)),
             "linked": sorted({target for _, target in self.links}),

@@ -8,8 +8,8 @@ the result says so). A unit matches a record
 - through a concept: the record is tagged with the concept or a narrower one (broader concepts are
   indexed with each record), whatever the language of the record's text;
 - through its words: the folded, stemmed word in a title (weighted higher) or description in
-  Danish or English; the word within one edit (5+ letters); or the word inside a compound (its
-  five-letter n-grams).
+  Danish or English; the word within one edit (5+ letters); or the word inside a longer word, a
+  compound (5+ letters: "støjbelastning" holds "belastning").
 
 Facets are counted over the query with the other facets' filters applied (so choosing a value
 never hides the other values of the same facet); factor and industry counts are hierarchical.
@@ -27,7 +27,7 @@ import tantivy
 from markupsafe import Markup
 
 from graph.iris import RecordKind
-from graph.search.analysis import GRAM, Highlighter, fold, grams, is_stop_word, terms, words
+from graph.search.analysis import LONG_WORD, Highlighter, fold, inside_pattern, is_stop_word, terms, words
 from graph.search.index import TEXT_FIELDS, SearchIndex, stored_data
 from graph.search.thesaurus import CONCEPT_FACETS, HIERARCHICAL, Concept, Match, Thesaurus
 from graph.text import danish_sort_key
@@ -185,18 +185,14 @@ class _Builder:
             for t in terms(folded, name[-2:]):
                 q = self.term(name, t)
                 should.append(tantivy.Query.boost_query(q, TITLE_BOOST) if name.startswith("title") else q)
-                if len(folded) >= GRAM:
+                if len(folded) >= LONG_WORD:
                     fuzzy = tantivy.Query.fuzzy_term_query(self.schema, name, t, distance=1)
                     should.append(tantivy.Query.boost_query(fuzzy, FUZZY_BOOST))
-        parts = grams(folded)
-        if len(parts) > 3:  # the first, middle and last n-gram within one word are enough, and much faster
-            parts = list(dict.fromkeys([parts[0], parts[len(parts) // 2], parts[-1]]))
-        if parts:
-            # Every n-gram of the word within one word of the record (the grams of a word share a position).
-            if len(parts) == 1:
-                inside = self.term("grams", parts[0])
-            else:
-                inside = tantivy.Query.phrase_query(self.schema, "grams", [(0, g) for g in parts])
+        pattern = inside_pattern(folded)
+        if pattern is not None:
+            # The word inside a longer word of the record: the term dictionary is searched, postings are not
+            # read with positions (a phrase of the word's n-grams cost ten times as much on a big index).
+            inside = tantivy.Query.regex_query(self.schema, "compounds", pattern)
             should.append(tantivy.Query.const_score_query(inside, PART_BOOST))
         if not should:
             return None

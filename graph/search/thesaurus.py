@@ -19,7 +19,7 @@ from functools import cached_property
 from pyoxigraph import Literal
 
 from graph.iris import DCT, OWL, SKOS, Iris
-from graph.search.analysis import DANISH_STOP_WORDS, GRAM, edit_distance, fold, stem, within_one_edit, words
+from graph.search.analysis import DANISH_STOP_WORDS, LONG_WORD, edit_distance, fold, stem, within_one_edit, words
 from graph.store import Store
 from graph.text import danish_sort_key
 
@@ -108,7 +108,7 @@ class Thesaurus:
         self._near: dict[str, set[str]] = defaultdict(set)
         for table in self._keys.values():
             for tokens in table:
-                if len(tokens) == 1 and len(tokens[0]) >= GRAM:
+                if len(tokens) == 1 and len(tokens[0]) >= LONG_WORD:
                     word = tokens[0]
                     self._near[word].add(word)
                     for i in range(len(word)):
@@ -231,7 +231,7 @@ class Thesaurus:
                     break
             else:
                 word = folded[i]
-                if len(word) >= GRAM and word not in DANISH_STOP_WORDS and not known(word):
+                if len(word) >= LONG_WORD and word not in DANISH_STOP_WORDS and not known(word):
                     found = self._near_concepts(word) - dropped
                     if found:
                         matches.append(Match(i, i + 1, self._sorted(found), fuzzy=True))
