@@ -52,7 +52,7 @@ from graph.links import LinkCheckJob
 from graph.public_sparql import PublicSparql
 from graph.search.index import IndexFollower
 from graph.services import open_services
-from graph.store_server import die_with_parent
+from graph.store_server import StoreServerThreads, default_thread_budget, die_with_parent
 from graph.webhooks import DeliveryWorker
 
 STATIC_DIR = Path(__file__).parent / "static"
@@ -83,6 +83,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                 limit=settings.result_limit,
                 concurrency=settings.sparql_concurrency,
                 auth=settings.store_auth,
+                store_threads=StoreServerThreads(
+                    settings.server_file, endpoint, settings.store_thread_budget or default_thread_budget()
+                ),
             )
         )
         # Background jobs: the index follows other processes' writes; link checks, webhook deliveries and

@@ -11,6 +11,7 @@
 | AMV_QUERY_TIMEOUT    | 10                                        | seconds a public SPARQL query may run           |
 | AMV_RESULT_LIMIT     | 10000                                     | rows (or triples) a public query returns at most|
 | AMV_SPARQL_CONCURRENCY | 2                                       | public SPARQL queries run at once per worker    |
+| AMV_STORE_THREAD_BUDGET | vm.max_map_count / 3                   | store server threads beyond which /sparql waits |
 | AMV_MAX_BODY_BYTES   | 20000000                                  | largest request body accepted (413 beyond)      |
 | AMV_INDEX_DIR        | AMV_DATA_DIR/search                       | this instance's search index (derived data)     |
 | AMV_OUTBOUND_ALLOW   | (none)                                    | hosts/CIDRs fetchable although private (a,b)  |
@@ -67,6 +68,9 @@ class Settings:
     query_timeout: float = 10.0
     result_limit: int = 10_000
     sparql_concurrency: int = 2
+    #: The managed store server's threads beyond which public queries are answered 503 for a moment; None:
+    #: graph.store_server.default_thread_budget().
+    store_thread_budget: int | None = None
     max_body_bytes: int = 20_000_000
     #: Writes (POST/PUT/PATCH/DELETE that pass a role check) one token or login may make per minute; 0: no limit.
     write_limit: int = 600
@@ -156,6 +160,7 @@ class Settings:
             query_timeout=float(env.get("AMV_QUERY_TIMEOUT", "10")),
             result_limit=int(env.get("AMV_RESULT_LIMIT", "10000")),
             sparql_concurrency=int(env.get("AMV_SPARQL_CONCURRENCY", "2")),
+            store_thread_budget=int(env["AMV_STORE_THREAD_BUDGET"]) if env.get("AMV_STORE_THREAD_BUDGET") else None,
             max_body_bytes=int(env.get("AMV_MAX_BODY_BYTES", "20000000")),
             write_limit=int(env.get("AMV_WRITE_LIMIT", "600")),
             index_dir=Path(env["AMV_INDEX_DIR"]).resolve() if env.get("AMV_INDEX_DIR") else None,

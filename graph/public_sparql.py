@@ -25,7 +25,7 @@ from graph.iris import Iris
 from graph.media import parse_accept
 from graph.serialize import serialize as serialize_graph
 from graph.sparql_guard import QueryInfo
-from graph.store_server import PUBLIC_QUERY_SOURCE
+from graph.store_server import PUBLIC_QUERY_SOURCE, StoreServerThreads
 
 #: Result formats by short name (the `format` parameter) -> (media type, pyoxigraph format).
 RESULT_FORMATS: dict[str, tuple[str, ox.QueryResultsFormat]] = {
@@ -52,10 +52,11 @@ GRAPH_ALIASES = {
 
 
 class PublicQueryError(Exception):
-    def __init__(self, status: int, message: str) -> None:
+    def __init__(self, status: int, message: str, retry_after: int | None = None) -> None:
         super().__init__(message)
         self.status = status
         self.message = message
+        self.retry_after = retry_after  # seconds, for a Retry-After header
 
 
 @dataclass
@@ -122,8 +123,10 @@ class PublicSparql:
         limit: int,
         concurrency: int,
         auth: tuple[str, str] | None = None,
+        store_threads: StoreServerThreads | None = None,
     ) -> None:
         self.endpoint = endpoint
+        self.store_threads = store_threads
         self.iris = iris
         self.timeout = timeout
         self.limit = limit
@@ -153,6 +156,12 @@ class PublicSparql:
         upstream_accept = "application/n-triples" if info.returns_graph else "application/sparql-results+json"
         data = [("query", query)] + [("default-graph-uri", g) for g in default_graphs]
         data += [("named-graph-uri", g) for g in named_graphs]
+        if self.store_threads is not None and self.store_threads.over_budget():
+            # Every query costs the store server a thread for the whole time limit: past the budget, the
+            # public waits a moment rather than the server running out of threads under the pages' queries.
+            raise PublicQueryError(
+                503, "The query service has too many queries in flight right now; try again in a second.", 1
+            )
         try:
             if self._slots.locked():  # wait_for costs a task per call: only when there is something to wait for
                 await asyncio.wait_for(self._slots.acquire(), timeout=self.timeout)

@@ -69,6 +69,70 @@ def time_limit_seconds(settings: Settings) -> int:
     return max(1, round(settings.query_timeout))
 
 
+def default_thread_budget() -> int:
+    """The managed store server's threads beyond which public queries are turned away for a moment.
+
+    `oxigraph serve --timeout-s` keeps one thread per query alive for the whole limit, and every thread takes
+    two memory mappings (its stack and a guard page): at the kernel's limit on mappings (vm.max_map_count,
+    65,530 by default) the server cannot start another thread and aborts, which fails every page's query
+    in flight. A third of that limit leaves room for everything else."""
+    try:
+        return int(Path("/proc/sys/vm/max_map_count").read_text()) // 3
+    except (OSError, ValueError):
+        return 20_000
+
+
+#: How often (at most) a process reads the store server's thread count (s).
+THREADS_CHECK_SECONDS = 0.05
+
+
+class StoreServerThreads:
+    """The managed store server's thread count against a budget (Linux), read from /proc.
+
+    The server's pid comes from the file `amv serve` writes beside the data (it changes when the server is
+    started again). Nothing is known — never over budget — when that file names another server than the
+    one at `endpoint`, or there is no /proc."""
+
+    def __init__(self, server_file: Path, endpoint: str, budget: int) -> None:
+        self.server_file = server_file
+        self.endpoint = endpoint
+        self.budget = budget
+        self._pid: int | None = None
+        self._checked = float("-inf")
+        self._over = False
+
+    def over_budget(self) -> bool:
+        now = time.monotonic()
+        if now - self._checked >= THREADS_CHECK_SECONDS:
+            self._checked = now
+            count = self.count()
+            self._over = count is not None and count > self.budget
+        return self._over
+
+    def count(self) -> int | None:
+        pid = self._pid or self._read_pid()
+        if pid is None:
+            return None
+        try:
+            with open(f"/proc/{pid}/status", encoding="ascii") as status:
+                for line in status:
+                    if line.startswith("Threads:"):
+                        return int(line.split()[1])
+        except (OSError, ValueError):
+            self._pid = None  # the server was started again (or stopped): read its file next time
+        return None
+
+    def _read_pid(self) -> int | None:
+        try:
+            server = json.loads(self.server_file.read_text())
+        except (OSError, ValueError):
+            return None
+        if not self.endpoint.startswith(str(server.get("url", "")) + "/"):
+            return None
+        self._pid = int(server["pid"])
+        return self._pid
+
+
 #: The source address the public SPARQL endpoint connects to the managed store server from. The server
 #: serves each connection on a thread named after its peer ("127.0.0.2:41234"), so the threads running
 #: researchers' queries can be told from those building pages.

@@ -280,3 +280,41 @@ def test_the_html_result_page_offers_downloads_in_every_format(client: TestClien
     assert formats == {"json", "xml", "csv", "tsv"}
     for link in links:
         assert client.get(html.unescape(link)).status_code == 200
+
+
+def threads_of(pid: int) -> int:
+    status = Path(f"/proc/{pid}/status").read_text()
+    return int(next(line for line in status.splitlines() if line.startswith("Threads:")).split()[1])
+
+
+@pytest.mark.skipif(not Path("/proc/self/status").exists(), reason="thread counts are read from /proc (Linux)")
+def test_public_queries_wait_while_the_store_server_has_too_many_threads(initialised_dir: Path, tmp_path: Path) -> None:
+    """`oxigraph serve --timeout-s` keeps a thread per query alive for the whole limit; past the budget the
+    public is asked to come back in a second, while pages go on."""
+    import shutil
+
+    shutil.copytree(initialised_dir, tmp_path / "data")
+    settings = replace(make_settings(tmp_path / "data"), query_timeout=1.0)
+    lookup = {"query": "SELECT ?label WHERE { <https://w3id.org/arbejdsmiljoviden/vocab/factors/5.1> ?p ?label }"}
+    with (
+        ManagedStoreServer(settings) as server,
+        TestClient(create_app(replace(settings, store_url=server.url))) as client,
+    ):
+        assert server.process is not None
+        assert client.get("/sparql", params=lookup).status_code == 200
+        time.sleep(1.5)  # the query's time-limit thread has ended
+        client.app.state.public_sparql.store_threads.budget = threads_of(server.process.pid) + 10  # type: ignore[attr-defined]
+        answers = []
+        while len(answers) < 1000 and (not answers or answers[-1].status_code == 200):
+            answers.append(client.get("/sparql", params=lookup))
+        refused = answers[-1]
+        assert refused.status_code == 503, [a.status_code for a in answers[-3:]]
+        assert len(answers) > 10  # the budget's worth of queries were answered first
+        assert refused.headers["retry-after"] == "1"
+        assert "too many queries in flight" in refused.text
+        page = client.get("/vocab/factors/5.1", headers={"Cache-Control": "no-cache"})
+        assert page.status_code == 200 and "støj" in page.text
+        deadline = time.monotonic() + 10
+        while client.get("/sparql", params=lookup).status_code != 200:  # the threads end with their limit
+            assert time.monotonic() < deadline
+            time.sleep(0.2)

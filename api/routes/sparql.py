@@ -121,7 +121,7 @@ async def sparql(request: Request) -> Response:
         context_url = str(request.url_for("jsonld_context")) if info.returns_graph else ""
         outcome = await runner.run(query, info, fmt, default_graphs, named_graphs, context_url=context_url)
     except PublicQueryError as exc:
-        return error(exc.status, exc.message)
+        return error(exc.status, exc.message, {"Retry-After": str(exc.retry_after)} if exc.retry_after else None)
     headers = {"Access-Control-Allow-Origin": "*", "Vary": "Accept", "Cache-Control": "no-store"}
     if outcome.truncated:
         headers["X-Result-Truncated"] = str(runner.limit)
