@@ -174,6 +174,39 @@ def split_records(triples: Iterable[Triple], iris: Iris) -> tuple[list[Record], 
     return records, problems
 
 
+def _as_published(
+    record: Record,
+    entry: LedgerEntry | None,
+    timestamp: str,
+    *,
+    agent: str,
+    source: str | None,
+    approved_by: str | None = None,
+    submitted_by: str | None = None,
+) -> tuple[list[Triple], LedgerEntry, str]:
+    """A record as written when published: its triples (with the system's created and modified dates), its
+    ledger row and what writing it does ("created", or "replaced" for a published record's new version)."""
+    created = entry.created if entry else timestamp
+    triples = [t for t in record.triples if not (t.subject == record.iri and t.predicate in SYSTEM_PROPERTIES)]
+    triples += [
+        Triple(record.iri, DCT_CREATED, Literal(created, datatype=NamedNode(XSD + "dateTime"))),
+        Triple(record.iri, DCT_MODIFIED, Literal(timestamp, datatype=NamedNode(XSD + "dateTime"))),
+    ]
+    action = "replaced" if entry and entry.status == RecordStatus.published else "created"
+    row = LedgerEntry(
+        iri=record.iri.value,
+        kind=record.kind.value,
+        status=RecordStatus.published,
+        title=record.title(),
+        created=created,
+        modified=timestamp,
+        submitted_by=entry.submitted_by if entry and entry.submitted_by else (submitted_by or agent),
+        approved_by=approved_by or agent,
+        source=source,
+    )
+    return triples, row, action
+
+
 class Records:
     """The data-manager layer for records: what the CLI and the web call; never raw SPARQL from views."""
 
@@ -316,31 +349,18 @@ class Records:
         """Write a validated record as published: its graph and its ledger entry, as one unit.
 
         `within` runs inside the same ledger transaction (e.g. marking a submission approved)."""
-        entry = self.ledger.get(record.iri.value)
-        timestamp = now()
-        created = entry.created if entry else timestamp
-        triples = [t for t in record.triples if not (t.subject == record.iri and t.predicate in SYSTEM_PROPERTIES)]
-        triples += [
-            Triple(record.iri, DCT_CREATED, Literal(created, datatype=NamedNode(XSD + "dateTime"))),
-            Triple(record.iri, DCT_MODIFIED, Literal(timestamp, datatype=NamedNode(XSD + "dateTime"))),
-        ]
-        action = "replaced" if entry and entry.status == RecordStatus.published else "created"
+        triples, row, action = _as_published(
+            record,
+            self.ledger.get(record.iri.value),
+            now(),
+            agent=agent,
+            source=source,
+            approved_by=approved_by,
+            submitted_by=submitted_by,
+        )
 
         def in_ledger(db: sqlite3.Connection) -> None:
-            self.ledger.upsert(
-                db,
-                LedgerEntry(
-                    iri=record.iri.value,
-                    kind=record.kind.value,
-                    status=RecordStatus.published,
-                    title=record.title(),
-                    created=created,
-                    modified=timestamp,
-                    submitted_by=entry.submitted_by if entry and entry.submitted_by else (submitted_by or agent),
-                    approved_by=approved_by or agent,
-                    source=source,
-                ),
-            )
+            self.ledger.upsert(db, row)
             self.ledger.log(db, record.iri.value, agent, action, source)
             if within is not None:
                 within(db)
@@ -427,29 +447,12 @@ class Records:
                     RecordOutcome(record.iri.value, record.kind.value, record.title(), False, "rejected", violations)
                 )
                 continue
-            entry = entries.get(record.iri.value)
-            created = entry.created if entry else timestamp
-            triples = [t for t in record.triples if not (t.subject == record.iri and t.predicate in SYSTEM_PROPERTIES)]
-            triples += [
-                Triple(record.iri, DCT_CREATED, Literal(created, datatype=NamedNode(XSD + "dateTime"))),
-                Triple(record.iri, DCT_MODIFIED, Literal(timestamp, datatype=NamedNode(XSD + "dateTime"))),
-            ]
-            action = "replaced" if entry and entry.status == RecordStatus.published else "created"
+            triples, row, action = _as_published(
+                record, entries.get(record.iri.value), timestamp, agent=agent, source=source
+            )
             batch.graphs[record.iri] = triples
             batch.written.append(record)
-            batch.ledger_rows.append(
-                LedgerEntry(
-                    iri=record.iri.value,
-                    kind=record.kind.value,
-                    status=RecordStatus.published,
-                    title=record.title(),
-                    created=created,
-                    modified=timestamp,
-                    submitted_by=entry.submitted_by if entry and entry.submitted_by else agent,
-                    approved_by=agent,
-                    source=source,
-                )
-            )
+            batch.ledger_rows.append(row)
             batch.history.append((record.iri.value, agent, action, source))
             batch.outcomes.append(
                 RecordOutcome(record.iri.value, record.kind.value, record.title(), True, action, violations)
