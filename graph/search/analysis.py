@@ -133,23 +133,27 @@ def stem(folded_word: str, language: str) -> str:
     return found[0] if found else folded_word
 
 
-def compound_words(texts: Iterable[str]) -> list[str]:
-    """The distinct folded words long enough to hold a query word inside them (the `compounds` field)."""
+def word_suffixes(texts: Iterable[str]) -> list[str]:
+    """The distinct suffixes of LONG_WORD+ letters of a text's longer words (the `suffixes` field): a query
+    word occurs inside a word exactly when it begins one of the word's suffixes ("stoejbelastning" has
+    "belastning")."""
     seen: dict[str, None] = {}
     for text in texts:
         for word in words(fold(text)):
             if LONG_WORD < len(word) <= MAX_WORD:
-                seen.setdefault(word, None)
+                for start in range(len(word) - LONG_WORD + 1):
+                    seen.setdefault(word[start:], None)
     return list(seen)
 
 
 def inside_pattern(folded_word: str) -> str | None:
-    """The regular expression (tantivy's, anchored to the whole term) of the words that hold a query word
-    inside them, or None for a word too short to be looked for that way."""
+    """The regular expression (tantivy's, anchored to the whole term) of the `suffixes` terms that begin with
+    a query word, or None for a word too short to be looked for inside others."""
     if len(folded_word) < LONG_WORD or not folded_word.isalnum():
         return None
-    # Letters and digits only (`words` gives nothing else), so nothing needs escaping.
-    return f".*{folded_word}.*"
+    # Letters and digits only (`words` gives nothing else), so nothing needs escaping. A prefix: the term
+    # dictionary is walked below the word only, however many words the index has.
+    return f"{folded_word}.*"
 
 
 def within_one_edit(a: str, b: str) -> bool:

@@ -168,6 +168,7 @@ class SearchResult:
 
 class _Builder:
     def __init__(self, index: SearchIndex, searcher: tantivy.Searcher) -> None:
+        self.index = index
         self.schema = index.schema
         self.searcher = searcher
 
@@ -190,9 +191,10 @@ class _Builder:
                     should.append(tantivy.Query.boost_query(fuzzy, FUZZY_BOOST))
         pattern = inside_pattern(folded)
         if pattern is not None:
-            # The word inside a longer word of the record: the term dictionary is searched, postings are not
-            # read with positions (a phrase of the word's n-grams cost ten times as much on a big index).
-            inside = tantivy.Query.regex_query(self.schema, "compounds", pattern)
+            # The word inside a longer word of the record: the suffixes that begin with it. No positions are read
+            # (a phrase of the word's n-grams cost ten times as much on a big index), and only the part of the
+            # term dictionary below the word is walked (a substring pattern walked all of it, in every segment).
+            inside = self.index.inside_query(pattern)
             should.append(tantivy.Query.const_score_query(inside, PART_BOOST))
         if not should:
             return None
