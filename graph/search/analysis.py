@@ -133,17 +133,12 @@ def stem(folded_word: str, language: str) -> str:
     return found[0] if found else folded_word
 
 
-def word_suffixes(texts: Iterable[str]) -> list[str]:
-    """The distinct suffixes of LONG_WORD+ letters of a text's longer words (the `suffixes` field): a query
-    word occurs inside a word exactly when it begins one of the word's suffixes ("stoejbelastning" has
-    "belastning")."""
-    seen: dict[str, None] = {}
-    for text in texts:
-        for word in words(fold(text)):
-            if LONG_WORD < len(word) <= MAX_WORD:
-                for start in range(len(word) - LONG_WORD + 1):
-                    seen.setdefault(word[start:], None)
-    return list(seen)
+def word_suffixes(folded_texts: Iterable[str]) -> str:
+    """The distinct suffixes of LONG_WORD+ letters of folded texts' longer words, space-separated (the
+    `suffixes` field): a query word occurs inside a word exactly when it begins one of the word's suffixes
+    ("stoejbelastning" has "belastning")."""
+    long_words = {w for text in folded_texts for w in _WORD.findall(text) if LONG_WORD < len(w) <= MAX_WORD}
+    return " ".join({word[start:] for word in long_words for start in range(len(word) - LONG_WORD + 1)})
 
 
 def inside_pattern(folded_word: str) -> str | None:
